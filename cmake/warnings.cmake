@@ -1,0 +1,16 @@
+# Project-wide compiler flags, applied through an interface target so third-party code
+# (Boost, RapidJSON) keeps its own flags and is included as SYSTEM.
+add_library(mps3_warnings INTERFACE)
+target_compile_options(mps3_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align
+  -Wunused -Woverloaded-virtual -Wconversion -Wsign-conversion -Wnull-dereference
+  -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough)
+if(MPS3_WERROR)
+  target_compile_options(mps3_warnings INTERFACE -Werror)
+endif()
+
+if(MPS3_SANITIZE)
+  # Applied globally so every object in a test binary is instrumented the same way.
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=address,undefined)
+endif()
