@@ -1,0 +1,128 @@
+#include "json/document.hpp"
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/reader.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+namespace mps3::json {
+namespace {
+
+// The iterative parser keeps the parse itself off the call stack; this handler bounds the depth
+// of the resulting value so that later recursive walks over it are bounded too.
+class depth_limiter {
+  public:
+    depth_limiter(rapidjson::Document& doc, std::size_t max_depth) : doc_(doc), max_(max_depth) {}
+
+    bool Null() { return doc_.Null(); }
+    bool Bool(bool b) { return doc_.Bool(b); }
+    bool Int(int i) { return doc_.Int(i); }
+    bool Uint(unsigned u) { return doc_.Uint(u); }
+    bool Int64(std::int64_t i) { return doc_.Int64(i); }
+    bool Uint64(std::uint64_t u) { return doc_.Uint64(u); }
+    bool Double(double d) { return doc_.Double(d); }
+    bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) {
+        return doc_.RawNumber(s, n, copy);
+    }
+    bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc_.String(s, n, copy); }
+    bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc_.Key(s, n, copy); }
+    bool StartObject() { return enter() && doc_.StartObject(); }
+    bool EndObject(rapidjson::SizeType n) {
+        --depth_;
+        return doc_.EndObject(n);
+    }
+    bool StartArray() { return enter() && doc_.StartArray(); }
+    bool EndArray(rapidjson::SizeType n) {
+        --depth_;
+        return doc_.EndArray(n);
+    }
+
+    [[nodiscard]] bool too_deep() const { return too_deep_; }
+
+  private:
+    bool enter() {
+        if (++depth_ > max_) {
+            too_deep_ = true;
+            return false;
+        }
+        return true;
+    }
+
+    rapidjson::Document& doc_;
+    std::size_t max_;
+    std::size_t depth_ = 0;
+    bool too_deep_ = false;
+};
+
+constexpr unsigned parse_flags = rapidjson::kParseIterativeFlag |
+                                 rapidjson::kParseValidateEncodingFlag |
+                                 rapidjson::kParseFullPrecisionFlag;
+
+using compact_writer =
+    rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>, rapidjson::UTF8<>,
+                      rapidjson::CrtAllocator, rapidjson::kWriteValidateEncodingFlag>;
+// RapidJSON 1.1's PrettyWriter does not compile with write flags, so pretty output is validated
+// by a compact pass first.
+using pretty_writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
+
+result<std::string> finish(bool ok, const rapidjson::StringBuffer& buffer) {
+    if (!ok) {
+        return error(
+            errc::invalid_argument,
+            "JSON value not writable: a string is not valid UTF-8 or a number is not finite");
+    }
+    return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+}  // namespace
+
+result<rapidjson::Document> parse(std::string_view text, std::size_t max_depth) {
+    // RapidJSON treats NUL as end of input: "1\0garbage" would parse as 1. JSON text never holds
+    // a raw NUL (not even inside strings), so refuse it outright.
+    if (text.find('\0') != std::string_view::npos) {
+        return error(errc::invalid_argument, "JSON text contains a NUL byte");
+    }
+    rapidjson::Document doc;
+    rapidjson::MemoryStream stream(text.data(), text.size());
+    rapidjson::Reader reader;
+    depth_limiter handler(doc, max_depth);
+    auto generator = [&](rapidjson::Document&) {
+        return !reader.Parse<parse_flags>(stream, handler).IsError();
+    };
+    doc.Populate(generator);
+    if (reader.HasParseError()) {
+        if (handler.too_deep()) {
+            return error(errc::invalid_argument,
+                         "JSON nested deeper than " + std::to_string(max_depth) + " levels");
+        }
+        return error(errc::invalid_argument,
+                     std::string("invalid JSON at offset ") +
+                         std::to_string(reader.GetErrorOffset()) + ": " +
+                         rapidjson::GetParseError_En(reader.GetParseErrorCode()));
+    }
+    return doc;
+}
+
+result<std::string> serialize(const rapidjson::Value& value) {
+    rapidjson::StringBuffer buffer;
+    compact_writer writer(buffer);
+    return finish(value.Accept(writer), buffer);
+}
+
+result<std::string> serialize_pretty(const rapidjson::Value& value) {
+    if (auto valid = serialize(value); !valid) {
+        return std::move(valid).err();
+    }
+    rapidjson::StringBuffer buffer;
+    pretty_writer writer(buffer);
+    writer.SetIndent(' ', 2);
+    return finish(value.Accept(writer), buffer);
+}
+
+}  // namespace mps3::json

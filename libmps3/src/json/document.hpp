@@ -1,0 +1,31 @@
+// Parsing and serialising JSON text with RapidJSON, hardened for bytes that come from a shared
+// bucket: anything a stranger wrote must give an error, never a crash or a silent misread.
+#pragma once
+
+#include <mps3/result.hpp>
+
+#include <rapidjson/document.h>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace mps3::json {
+
+/// Deep enough for any real document; shallow enough that the recursive algorithms run on parsed
+/// values (comparison, merge patch, serialisation) cannot exhaust the stack.
+inline constexpr std::size_t default_max_depth = 512;
+
+/// Parses exactly one JSON value (surrounding whitespace allowed). Rejects invalid UTF-8, NUL
+/// bytes, trailing data, NaN/Infinity and nesting deeper than max_depth with errc::invalid_argument
+/// and a message that says what and where. Numbers keep full double precision.
+result<rapidjson::Document> parse(std::string_view text, std::size_t max_depth = default_max_depth);
+
+/// Compact JSON text of value (no whitespace). Fails only when a string is not valid UTF-8, which
+/// would make the text unreadable for every other client.
+result<std::string> serialize(const rapidjson::Value& value);
+
+/// As serialize, indented with 2 spaces like MPS3's output; for logs and test fixtures.
+result<std::string> serialize_pretty(const rapidjson::Value& value);
+
+}  // namespace mps3::json

@@ -1,0 +1,78 @@
+// Parsing bytes from a shared bucket: garbage must be an error with a message, never a crash.
+#include "json/document.hpp"
+
+#include <doctest/doctest.h>
+
+#include <ostream>  // doctest prints std::error_code with it
+#include <string>
+#include <vector>
+
+using mps3::json::parse;
+using mps3::json::serialize;
+
+TEST_CASE("json parse: accepts any JSON value, pretty or compact") {
+    CHECK(parse("1").has_value());
+    CHECK(parse("\"\"").has_value());
+    CHECK(parse("null").has_value());
+    CHECK(parse(" \n{\n  \"a\": [\n    1,\n    2\n  ]\n}\n ").has_value());
+    CHECK(serialize(parse(" { \"a\" : [ 1 , 2 ] } ").value()).value() == R"({"a":[1,2]})");
+}
+
+TEST_CASE("json parse: rejects garbage with a message") {
+    for (const std::string& bad : std::vector<std::string>{
+             "", " ", "{", "}", "{\"a\":}", "[1,]", "{\"a\":1}x", "nul", "NaN", "Infinity", "'a'",
+             "{a:1}", "1 2", "\"\xff\"", "\"\xc3\x28\"", std::string("1\0", 2),
+             std::string("{\"a\":\"\0\"}", 9), "\"\x01\""}) {
+        const auto parsed = parse(bad);
+        CHECK_MESSAGE(!parsed.has_value(), bad);
+        if (!parsed.has_value()) {
+            CHECK(parsed.err().code == mps3::errc::invalid_argument);
+            CHECK(!parsed.err().message.empty());
+        }
+    }
+}
+
+TEST_CASE("json parse: nesting is bounded") {
+    const auto nested = [](std::size_t n) { return std::string(n, '[') + std::string(n, ']'); };
+    CHECK(parse(nested(100)).has_value());
+    CHECK(parse(nested(mps3::json::default_max_depth)).has_value());
+    const auto deep = parse(nested(mps3::json::default_max_depth + 1));
+    REQUIRE_FALSE(deep.has_value());
+    CHECK(deep.err().message.find("deeper") != std::string::npos);
+    // A million levels: the iterative parser and the limiter keep the stack flat.
+    CHECK_FALSE(parse(nested(1000000)).has_value());
+    CHECK(parse(nested(3), 3).has_value());
+    CHECK_FALSE(parse(nested(4), 3).has_value());
+    CHECK_FALSE(parse(R"({"a":{"b":{"c":{}}}})", 3).has_value());
+}
+
+TEST_CASE("json parse: numbers keep their precision") {
+    CHECK(serialize(parse("0.1").value()).value() == "0.1");
+    CHECK(serialize(parse("1e300").value()).value() == "1e300");
+    CHECK(serialize(parse("9007199254740993").value()).value() == "9007199254740993");
+    // RapidJSON's Grisu2 output is not always the shortest text, but it always reads back as the
+    // same double.
+    for (const char* number : {"-0.30000000000000004", "5e-324", "1.7976931348623157e308",
+                               "2.2250738585072014e-308", "123456.789e-3"}) {
+        const auto once = parse(number);
+        REQUIRE(once.has_value());
+        const auto again = parse(serialize(*once).value());
+        REQUIRE(again.has_value());
+        CHECK_MESSAGE(once->GetDouble() == again->GetDouble(), number);
+    }
+}
+
+TEST_CASE("json serialize: UTF-8 in, UTF-8 out; invalid UTF-8 refused") {
+    const auto text = parse("\"\xc3\xa9t\xc3\xa9 \\u00e9 \\ud83d\\ude00\"");
+    REQUIRE(text.has_value());
+    CHECK(serialize(*text).value() == "\"\xc3\xa9t\xc3\xa9 \xc3\xa9 \xf0\x9f\x98\x80\"");
+    rapidjson::Document bad;
+    bad.SetString("\xff\xfe", bad.GetAllocator());
+    CHECK_FALSE(serialize(bad).has_value());
+    CHECK_FALSE(mps3::json::serialize_pretty(bad).has_value());
+}
+
+TEST_CASE("json serialize_pretty: two-space indentation like MPS3") {
+    CHECK(mps3::json::serialize_pretty(parse(R"({"a":[1]})").value()).value() ==
+          "{\n  \"a\": [\n    1\n  ]\n}");
+}
