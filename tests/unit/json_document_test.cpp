@@ -76,3 +76,24 @@ TEST_CASE("json serialize_pretty: two-space indentation like MPS3") {
     CHECK(mps3::json::serialize_pretty(parse(R"({"a":[1]})").value()).value() ==
           "{\n  \"a\": [\n    1\n  ]\n}");
 }
+
+TEST_CASE("is_valid_utf8: RFC 3629") {
+    using mps3::json::is_valid_utf8;
+    CHECK(is_valid_utf8(""));
+    CHECK(is_valid_utf8("plain ascii/key.json"));
+    CHECK(is_valid_utf8("\xc3\xa9"));              // U+00E9
+    CHECK(is_valid_utf8("\xe2\x82\xac"));          // U+20AC
+    CHECK(is_valid_utf8("\xf0\x9f\x98\x80"));      // U+1F600
+    CHECK(is_valid_utf8("\xf4\x8f\xbf\xbf"));      // U+10FFFF
+    CHECK(is_valid_utf8(std::string("a\0b", 3)));  // NUL is a character
+    CHECK_FALSE(is_valid_utf8("\xff"));
+    CHECK_FALSE(is_valid_utf8("\x80"));              // lone continuation
+    CHECK_FALSE(is_valid_utf8("\xc3"));              // truncated
+    CHECK_FALSE(is_valid_utf8("\xe2\x82"));          // truncated
+    CHECK_FALSE(is_valid_utf8("\xc0\xaf"));          // overlong '/'
+    CHECK_FALSE(is_valid_utf8("\xe0\x80\xaf"));      // overlong '/'
+    CHECK_FALSE(is_valid_utf8("\xed\xa0\x80"));      // surrogate U+D800
+    CHECK_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+    CHECK_FALSE(is_valid_utf8("\xf5\x80\x80\x80"));
+    CHECK_FALSE(is_valid_utf8("\xc3\x28"));  // bad continuation
+}

@@ -82,6 +82,45 @@ result<std::string> finish(bool ok, const rapidjson::StringBuffer& buffer) {
 
 }  // namespace
 
+bool is_valid_utf8(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        std::size_t n = 0;
+        unsigned char lo = 0x80;
+        unsigned char hi = 0xbf;
+        if (c < 0x80) {
+            ++i;
+            continue;
+        } else if (c >= 0xc2 && c <= 0xdf) {
+            n = 1;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2;
+            lo = c == 0xe0 ? 0xa0 : 0x80;
+            hi = c == 0xed ? 0x9f : 0xbf;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3;
+            lo = c == 0xf0 ? 0x90 : 0x80;
+            hi = c == 0xf4 ? 0x8f : 0xbf;
+        } else {
+            return false;
+        }
+        if (s.size() - i <= n) {
+            return false;  // truncated sequence
+        }
+        for (std::size_t k = 1; k <= n; ++k) {
+            const auto cc = static_cast<unsigned char>(s[i + k]);
+            const auto min = k == 1 ? lo : static_cast<unsigned char>(0x80);
+            const auto max = k == 1 ? hi : static_cast<unsigned char>(0xbf);
+            if (cc < min || cc > max) {
+                return false;
+            }
+        }
+        i += n + 1;
+    }
+    return true;
+}
+
 result<rapidjson::Document> parse(std::string_view text, std::size_t max_depth) {
     // RapidJSON treats NUL as end of input: "1\0garbage" would parse as 1. JSON text never holds
     // a raw NUL (not even inside strings), so refuse it outright.

@@ -28,4 +28,8 @@ result<std::string> serialize(const rapidjson::Value& value);
 /// As serialize, indented with 2 spaces like MPS3's output; for logs and test fixtures.
 result<std::string> serialize_pretty(const rapidjson::Value& value);
 
+/// RFC 3629 UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. What JSON strings
+/// must hold; checking a key up front gives a clear error before anything is queued or written.
+bool is_valid_utf8(std::string_view s);
+
 }  // namespace mps3::json

@@ -1,0 +1,96 @@
+// The writer's pure steps (BUCKET_FORMAT.md section 7): turning queued operations into one
+// manifest entry, and naming entries. The engine drives them:
+//
+//   w = prepare_write(bucket, manifest_key, outbox batches, random)  -- once per entry
+//   PUT every w.puts (content objects; immutable, so retries are safe)
+//   loop: LIST + resolve -> state;  t = stamp_entry(...) (clock.hpp);  key = session.next_key(t)
+//         PUT key with serialize_entry_body(state, w.update)   -- files: state WITHOUT update
+//         verify against the response Date (clock.hpp); on failure loop with a new key
+//   PUT the marker; mark w.batch_ids done.
+//
+// Coalescing queued batches into one entry (group commit) amortises the full-state snapshot
+// every entry carries; a batch is never split, so each stays atomic for readers.
+#pragma once
+
+#include "protocol/manifest_state.hpp"
+#include "protocol/timestamp.hpp"
+#include "protocol/uuid.hpp"
+
+#include <mps3/result.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mps3::protocol {
+
+struct write_op {
+    std::string key;                   // the store key; its content lives at <key>@<version>
+    std::optional<std::string> value;  // JSON text of the new value (validated by the caller);
+                                       // nullopt deletes the key
+};
+
+/// Operations that readers must see all or none of.
+struct write_batch {
+    std::uint64_t id = 0;  // the caller's handle (e.g. outbox row id), echoed in prepared_write
+    std::vector<write_op> ops;
+};
+
+/// How much one entry may carry. The first batch is always taken whole, even past a limit:
+/// a batch cannot be split, and it must go some time.
+struct coalesce_limits {
+    std::size_t max_keys = 1000;               // distinct keys in the update
+    std::size_t max_bytes = 16 * 1024 * 1024;  // content bytes to PUT first
+};
+
+/// A content object to PUT before the entry.
+struct content_put {
+    std::string object_key;  // "<key>@<version>"
+    std::string body;        // the value's JSON text
+};
+
+struct prepared_write {
+    std::vector<std::uint64_t> batch_ids;  // the batches committed, from the front of the queue
+    manifest_update update;         // ref -> new file or delete; the last op per key wins, in order
+    std::vector<content_put> puts;  // one per key whose last op is a put
+};
+
+/// Takes whole batches from the front of the queue, in order, up to the limits, and coalesces
+/// them: the last op per key wins (a put then a delete is a delete and PUTs nothing); each put
+/// gets a fresh version (uuid_v4 from random) and {"version", "replication": ""} in the update.
+/// Keys must be non-empty, valid UTF-8, and not collide with the manifest's own objects: a key
+/// equal to manifest_key or starting with "<manifest_key>@" would put its content under the
+/// manifest's LIST prefix, where MPS3 clients delete it as an invalid entry. An invalid batch
+/// stops the take before it; when it is the first one, the result is an errc::invalid_argument
+/// about queue.front() (the caller rejects that batch). An update that ends up empty (only empty
+/// batches) needs no entry: the caller just marks the batches done.
+result<prepared_write> prepare_write(std::string_view bucket, std::string_view manifest_key,
+                                     std::span<const write_batch> queue,
+                                     const random_source& random, coalesce_limits limits = {});
+
+/// Names a writer's entries: session id plus a counter that starts at 0 ("vv"). After
+/// session_entry_limit keys the session id is replaced by a fresh one before the counter could
+/// run out (MPS3 would emit "-1" there and break).
+class writer_session {
+  public:
+    writer_session(std::string manifest_key, random_source random);
+
+    /// The key for the next entry stamped t; every call takes a new counter (a retried entry
+    /// needs a new key: entry keys are never rewritten).
+    std::string next_key(timestamp t);
+
+    [[nodiscard]] const std::string& session() const { return session_; }
+    [[nodiscard]] unsigned next_counter() const { return counter_; }
+
+  private:
+    std::string manifest_key_;
+    random_source random_;
+    std::string session_;
+    unsigned counter_ = 0;
+};
+
+}  // namespace mps3::protocol
