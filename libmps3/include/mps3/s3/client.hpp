@@ -1,6 +1,10 @@
 // Asynchronous S3 client: C++20 coroutines on one Asio executor, no threads of its own.
 // Requests are SigV4-signed, sent over a keep-alive HTTP/1.1 (TLS or plain) connection pool,
 // bounded by a deadline, and retried on transient failures according to a retry_policy.
+//
+// GCC 12 pitfall (checked with ASan on Debian's g++ 12.2): a braced aggregate temporary inside a
+// co_await expression, e.g. `co_await c.async_get_object(b, k, {.version_id = v})`, is destroyed
+// twice. Build the options as a named variable first, or write `get_options()`.
 #pragma once
 
 #include <mps3/log.hpp>
@@ -12,6 +16,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -31,19 +36,27 @@ struct client_config {
     log_sink log;                     // optional
 };
 
+/// Counters for status pages and tests.
+struct client_stats {
+    std::uint64_t requests = 0;          // attempts sent, retries included
+    std::uint64_t retries = 0;           // attempts after the first of an operation
+    std::size_t connections_opened = 0;  // TCP (+TLS) connections established
+    std::size_t idle_connections = 0;    // kept alive in the pool right now
+};
+
 class client {
-public:
+  public:
     client(boost::asio::any_io_executor executor, client_config config);
     ~client();
     client(const client&) = delete;
     client& operator=(const client&) = delete;
 
     task<result<put_result>> async_put_object(std::string bucket, std::string key, std::string body,
-                                              put_options options = {});
+                                              put_options options = put_options());
     task<result<get_result>> async_get_object(std::string bucket, std::string key,
-                                              get_options options = {});
+                                              get_options options = get_options());
     task<result<head_result>> async_head_object(std::string bucket, std::string key,
-                                                std::string version_id = {});
+                                                std::string version_id = std::string());
     task<result<delete_result>> async_delete_object(std::string bucket, std::string key);
     task<result<list_page>> async_list_objects_v2(std::string bucket, list_options options);
     /// Follows continuation tokens; max_pages bounds the walk (error if exceeded).
@@ -57,8 +70,9 @@ public:
     void cancel_all();
 
     [[nodiscard]] const client_config& config() const noexcept;
+    [[nodiscard]] client_stats stats() const noexcept;
 
-private:
+  private:
     struct impl;
     std::shared_ptr<impl> impl_;
 };
