@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs what mps3d needs to build (and, with --test, to run its tests) on Debian 12,
+# skipping what is already there. Idempotent; fails loudly when a package cannot be had.
+#
+#   ./setup.sh          build dependencies
+#   ./setup.sh --test   build dependencies + the real S3 servers the tests run against
+set -euo pipefail
+cd "$(dirname "$0")"
+
+build_packages=(
+  g++ cmake ninja-build pkg-config ccache git
+  libboost1.81-dev rapidjson-dev libcli11-dev doctest-dev libpugixml-dev
+  libsqlite3-dev libssl-dev libsystemd-dev zlib1g-dev ca-certificates
+)
+# Ceph RGW (single-node memstore cluster) and s3rver (npm) are the tests' S3 servers;
+# curl signs the readiness probes of tests/servers/s3server.
+test_packages=(radosgw ceph-mon ceph-osd ceph-common curl)
+
+want_tests=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) want_tests=1 ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    *) echo "setup.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+packages=("${build_packages[@]}")
+if [[ $want_tests == 1 ]]; then
+  packages+=("${test_packages[@]}")
+  # Node.js may come from elsewhere (nodesource...); only ask apt when it is missing.
+  command -v node >/dev/null || packages+=(nodejs)
+  command -v npm >/dev/null || packages+=(npm)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]]; then
+    missing+=("$p")
+  fi
+done
+
+if (( ${#missing[@]} )); then
+  echo "setup.sh: installing ${missing[*]}" >&2
+  sudo=()
+  [[ $(id -u) == 0 ]] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -q || { echo "setup.sh: apt-get update failed" >&2; exit 1; }
+  if ! DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends \
+      "${missing[@]}"; then
+    echo "setup.sh: could not install: ${missing[*]} (is this Debian 12 with apt reachable?)" >&2
+    exit 1
+  fi
+fi
+
+if [[ $want_tests == 1 && ! -d tests/servers/node_modules/s3rver ]]; then
+  echo "setup.sh: installing s3rver (npm ci, pinned by tests/servers/package-lock.json)" >&2
+  (cd tests/servers && npm ci --no-audit --no-fund --loglevel=error) ||
+    { echo "setup.sh: npm ci in tests/servers failed" >&2; exit 1; }
+fi
+echo "setup.sh: all dependencies present" >&2
