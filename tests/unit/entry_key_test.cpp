@@ -155,11 +155,13 @@ TEST_CASE("entry_key: order is newest first, same-millisecond ties by session th
         format_entry_key("m", at(example_ms - 1), "000", 1023),
     };
     std::vector<entry_key> entries;
+    entries.reserve(keys.size());
     for (const auto& key : keys) {
         entries.push_back(parse_entry_key("m", key).value());
     }
     std::sort(entries.begin(), entries.end(), newer_than);
     std::vector<std::string> sorted;
+    sorted.reserve(entries.size());
     for (const auto& e : entries) {
         sorted.push_back(e.key);
     }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <string>
+#include <string_view>
 #include <vector>
 
 using namespace mps3::protocol;
@@ -13,7 +14,7 @@ using namespace mps3::protocol;
 namespace {
 
 constexpr std::int64_t L = 1795441251921;  // the latest entry's stamp in most cases
-const std::string M = "manifest.json";
+constexpr std::string_view M = "manifest.json";
 
 timestamp at(std::int64_t ms) {
     return timestamp(milliseconds(ms));
@@ -27,6 +28,7 @@ listed_object entry(std::int64_t ts, std::int64_t skew = 0, const std::string& s
 
 std::vector<std::string> keys_of(const std::vector<entry_key>& entries) {
     std::vector<std::string> out;
+    out.reserve(entries.size());
     for (const auto& e : entries) {
         out.push_back(e.key);
     }
@@ -35,6 +37,7 @@ std::vector<std::string> keys_of(const std::vector<entry_key>& entries) {
 
 std::vector<std::string> keys_of(std::initializer_list<listed_object> objects) {
     std::vector<std::string> out;
+    out.reserve(objects.size());
     for (const auto& o : objects) {
         out.push_back(o.key);
     }
@@ -131,7 +134,7 @@ TEST_CASE("resolver: an invalid entry newer than every valid one is not latest")
 TEST_CASE("resolver: only invalid entries give the empty state, and are all garbage") {
     const auto a = entry(L, 5000);
     const auto b = entry(L - 1, -9000, "bbb");
-    const listed_object nan{M + "@wwwwwwwww_abc_vv", at(L)};
+    const listed_object nan{std::string(M) + "@wwwwwwwww_abc_vv", at(L)};
     const std::vector<listed_object> listing = {a, b, nan};
     const auto plan = plan_resolve(M, listing);
     CHECK_FALSE(plan.latest.has_value());
@@ -144,12 +147,13 @@ TEST_CASE("resolver: foreign keys and other manifests are neither entries nor ga
     const auto latest = entry(L);
     const std::vector<listed_object> listing = {
         latest,
-        {M, at(L)},                                                       // the marker
-        {M + "@6f1c9a0e-1b2c-4d5e-8f90-a1b2c3d4e5f6", at(L - 99999999)},  // content of key M
-        {M + "@x@" + encode_ts9(at(L + 1)) + "_abc_vv", at(L + 1)},       // manifest "M@x"
+        {std::string(M), at(L)},  // the marker
+        {std::string(M) + "@6f1c9a0e-1b2c-4d5e-8f90-a1b2c3d4e5f6",
+         at(L - 99999999)},  // content of key M
+        {std::string(M) + "@x@" + encode_ts9(at(L + 1)) + "_abc_vv", at(L + 1)},  // manifest "M@x"
         {"manifest.json2@" + encode_ts9(at(L + 1)) + "_abc_vv", at(L + 1)},
         {"other/manifest.json@" + encode_ts9(at(L + 1)) + "_abc_vv", at(L + 1)},
-        {M + "@" + encode_ts9(at(L + 1)) + "_abc_vvv", at(L + 1)},  // junk
+        {std::string(M) + "@" + encode_ts9(at(L + 1)) + "_abc_vvv", at(L + 1)},  // junk
         {"", std::nullopt},
     };
     const auto plan = plan_resolve(M, listing);

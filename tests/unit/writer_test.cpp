@@ -92,6 +92,7 @@ TEST_CASE("prepare_write: a put then a delete PUTs nothing") {
 
 TEST_CASE("prepare_write: versions are fresh per key and per write") {
     std::vector<write_op> ops;
+    ops.reserve(50);
     for (int i = 0; i < 50; ++i) {
         ops.push_back(put("k" + std::to_string(i), "1"));
     }

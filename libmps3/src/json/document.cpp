@@ -15,7 +15,9 @@ namespace mps3::json {
 namespace {
 
 // The iterative parser keeps the parse itself off the call stack; this handler bounds the depth
-// of the resulting value so that later recursive walks over it are bounded too.
+// of the resulting value so that later recursive walks over it are bounded too. Its member names
+// are RapidJSON's SAX handler interface.
+// NOLINTBEGIN(readability-identifier-naming)
 class depth_limiter {
   public:
     depth_limiter(rapidjson::Document& doc, std::size_t max_depth) : doc_(doc), max_(max_depth) {}
@@ -59,6 +61,7 @@ class depth_limiter {
     std::size_t depth_ = 0;
     bool too_deep_ = false;
 };
+// NOLINTEND(readability-identifier-naming)
 
 constexpr unsigned parse_flags = rapidjson::kParseIterativeFlag |
                                  rapidjson::kParseValidateEncodingFlag |

@@ -43,8 +43,8 @@ struct write_batch {
 /// How much one entry may carry. The first batch is always taken whole, even past a limit:
 /// a batch cannot be split, and it must go some time.
 struct coalesce_limits {
-    std::size_t max_keys = 1000;               // distinct keys in the update
-    std::size_t max_bytes = 16 * 1024 * 1024;  // content bytes to PUT first
+    std::size_t max_keys = 1000;                    // distinct keys in the update
+    std::size_t max_bytes = std::size_t{16} << 20;  // content bytes to PUT first
 };
 
 /// A content object to PUT before the entry.
