@@ -1,0 +1,157 @@
+// A store: one MPS3 key-value store (endpoint + bucket + manifest key) with its offline-first
+// SQLite replica. Reads and writes are answered from the replica at once; a background sync loop
+// on the caller's executor uploads queued writes (several queued writes become one manifest entry)
+// and polls the bucket for other writers' changes.
+//
+// Values are JSON texts (any JSON value, null included); a delete is explicit (std::nullopt).
+// All methods must be called on the executor's thread.
+#pragma once
+
+#include <mps3/log.hpp>
+#include <mps3/result.hpp>
+#include <mps3/s3/client.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mps3 {
+
+enum class durability {
+    full,    // fsync on every commit (synchronous=FULL): survives power loss
+    normal,  // WAL synchronous=NORMAL: survives a crash of the process, not a power loss
+};
+
+struct store_config {
+    s3::client_config s3;  // endpoint, credentials, timeouts, retries
+    std::string bucket;    // where the manifest and the content live
+    std::string manifest_key = "manifest.json";
+    std::filesystem::path replica_path;  // the SQLite file (created when missing)
+    std::chrono::milliseconds poll_interval{1000};
+    bool start_online = true;
+    bool collect_garbage = true;  // delete entries MPS3 would delete
+    durability sync_mode = durability::full;
+    /// Added to the local clock (tests simulate skewed machines with it).
+    std::chrono::milliseconds local_clock_skew{0};
+    log_sink log;
+};
+
+enum class change_origin { local, remote };
+
+/// One visible change of one key.
+struct change_event {
+    std::uint64_t seq = 0;  // per-store, increasing
+    std::string key;
+    std::optional<std::string> old_value;  // JSON text; nullopt: was absent
+    std::optional<std::string> new_value;  // JSON text; nullopt: deleted
+    std::string version;  // content version (empty for a local write not yet uploaded)
+    change_origin origin = change_origin::local;
+};
+
+using write_op = std::pair<std::string, std::optional<std::string>>;  // key, JSON or delete
+
+struct write_receipt {
+    std::uint64_t seq = 0;  // change-log seq of the write's last change
+};
+
+struct list_entry {
+    std::string key;
+    std::string value;  // JSON text
+};
+
+struct list_result {
+    std::vector<list_entry> entries;
+    std::string next_after;  // empty when there is nothing more
+};
+
+struct store_status {
+    bool online = false;
+    std::uint64_t queued_writes = 0;
+    std::optional<std::chrono::system_clock::time_point> oldest_queued;
+    std::optional<std::chrono::system_clock::time_point> last_sync;
+    std::chrono::milliseconds clock_offset{0};
+    std::string last_error;
+    std::uint64_t entries_written = 0;  // manifest entries this process uploaded
+    std::uint64_t last_seq = 0;
+};
+
+class subscription;
+
+class store {
+  public:
+    using executor_type = boost::asio::any_io_executor;
+    using change_handler = std::function<void(const change_event&)>;
+
+    /// Opens (creating if needed) the replica and starts the sync loop. Fails on a bad config or
+    /// an unusable replica file; never on the bucket being unreachable.
+    static result<std::unique_ptr<store>> open(executor_type executor, store_config config);
+    ~store();
+    store(const store&) = delete;
+    store& operator=(const store&) = delete;
+
+    /// Durable in the replica when it returns (committed, fsynced per durability).
+    result<write_receipt> put(std::string key, std::string json);
+    result<write_receipt> put_all(std::vector<write_op> ops);  // atomic: one manifest entry
+    result<write_receipt> del(std::string key);
+
+    result<std::optional<std::string>> get(const std::string& key);
+    /// One consistent snapshot; absent keys are nullopt.
+    result<std::vector<std::optional<std::string>>> get_all(const std::vector<std::string>& keys);
+    /// Keys > after with this prefix, in key order.
+    result<list_result> list(const std::string& prefix, std::size_t limit,
+                             const std::string& after);
+
+    /// Every visible change of a key equal to `key` (exact) or starting with `prefix`.
+    /// The handler runs on the executor; keep the subscription object alive to keep receiving.
+    subscription subscribe_key(std::string key, change_handler handler);
+    subscription subscribe_prefix(std::string prefix, change_handler handler);
+    /// Changes after `since` still in the change log (oldest first), for resubscribing.
+    result<std::vector<change_event>> changes_since(std::uint64_t since, std::size_t limit);
+
+    /// false: stop all bucket traffic now (requests in flight are cancelled); true: resume.
+    void set_online(bool online);
+    /// Completes when every write accepted before the call is in the bucket. Fails with
+    /// errc::timeout when that takes longer (offline, the bucket unreachable: the message says
+    /// which), and errc::cancelled when the store closes meanwhile.
+    boost::asio::awaitable<status> async_flush(std::chrono::milliseconds timeout);
+    [[nodiscard]] store_status get_status() const;
+    /// Stops the sync loop (after an upload in progress) and closes the replica.
+    boost::asio::awaitable<void> async_close();
+
+    struct impl;
+
+  private:
+    explicit store(std::shared_ptr<impl> state);
+    std::shared_ptr<impl> impl_;
+};
+
+/// Unsubscribes when destroyed or reset().
+class subscription {
+  public:
+    subscription() = default;
+    subscription(std::weak_ptr<store::impl> owner, std::uint64_t id)
+        : owner_(std::move(owner)), id_(id) {}
+    ~subscription() { reset(); }
+    subscription(subscription&& other) noexcept
+        : owner_(std::move(other.owner_)), id_(std::exchange(other.id_, 0)) {}
+    subscription& operator=(subscription&& other) noexcept;
+    subscription(const subscription&) = delete;
+    subscription& operator=(const subscription&) = delete;
+    void reset();
+    [[nodiscard]] std::uint64_t id() const { return id_; }
+
+  private:
+    std::weak_ptr<store::impl> owner_;
+    std::uint64_t id_ = 0;
+};
+
+}  // namespace mps3

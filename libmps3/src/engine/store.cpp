@@ -1,0 +1,437 @@
+// mps3::store's local side: opening, reads and writes against the replica, subscriptions,
+// flush, status and close. The bucket side is in remote_state.cpp and sync_loop.cpp.
+#include "engine/store_impl.hpp"
+#include "json/document.hpp"
+#include "protocol/entry_key.hpp"
+#include "s3/time_format.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace mps3 {
+namespace {
+
+namespace asio = boost::asio;
+
+change_event to_event(const replica::change& c) {
+    change_event e;
+    e.seq = static_cast<std::uint64_t>(c.seq);
+    e.key = c.key;
+    e.old_value = c.old_value;
+    e.new_value = c.new_value;
+    e.version = c.version.value_or("");
+    e.origin =
+        c.origin == replica::change_origin::local ? change_origin::local : change_origin::remote;
+    return e;
+}
+
+// Values are kept compact so that text equality is value equality (replica/types.hpp).
+result<std::string> compact_json(std::string_view text) {
+    auto doc = json::parse(text);
+    if (!doc) {
+        return error(errc::invalid_argument, "value is not valid JSON: " + doc.err().message);
+    }
+    return json::serialize(*doc);
+}
+
+// S3 keys are at most 1024 bytes; a content object is "<key>@<36-character uuid>".
+constexpr std::size_t max_key_bytes = 1024 - 37;
+
+}  // namespace
+
+store::impl::impl(executor_type ex, store_config cfg, replica::replica replica_db)
+    : executor(ex),
+      config(std::move(cfg)),
+      db(std::move(replica_db)),
+      s3(ex, config.s3),
+      rng(std::random_device{}()),
+      random([this] { return rng(); }),
+      session(config.manifest_key, random),
+      online(config.start_online),
+      wake(ex) {}
+
+protocol::timestamp store::impl::local_now() const {
+    return protocol::to_timestamp(std::chrono::system_clock::now()) + config.local_clock_skew;
+}
+
+void store::impl::log(log_level level, const std::string& message) const {
+    if (config.log) {
+        config.log(level, "sync", message);
+    }
+}
+
+void store::impl::observe(const s3::response_meta& meta) {
+    if (!meta.server_date) {
+        return;
+    }
+    const auto skew = config.local_clock_skew;
+    clock.add({.local_sent = protocol::to_timestamp(meta.sent_at) + skew,
+               .local_received = protocol::to_timestamp(meta.received_at) + skew,
+               .server_date = protocol::to_timestamp(*meta.server_date)});
+}
+
+void store::impl::notify(const std::vector<replica::change>& changes) {
+    if (changes.empty() || subscribers.empty()) {
+        return;
+    }
+    // A handler may unsubscribe (or subscribe) while we iterate: work on a snapshot of ids.
+    std::vector<std::uint64_t> ids;
+    for (const auto& [id, sub] : subscribers) {
+        ids.push_back(id);
+    }
+    for (const auto& c : changes) {
+        const change_event event = to_event(c);
+        for (const auto id : ids) {
+            auto it = subscribers.find(id);
+            if (it == subscribers.end()) {
+                continue;
+            }
+            const auto& sub = it->second;
+            const bool match =
+                sub.prefix ? event.key.starts_with(sub.match) : event.key == sub.match;
+            if (match) {
+                auto handler = sub.handler;  // the handler may erase its own entry
+                handler(event);
+            }
+        }
+    }
+}
+
+void store::impl::wake_loop() {
+    wake.cancel();
+}
+
+bool store::impl::marker_unchanged(const engine::marker_view& now) const {
+    const auto before = engine::marker_view::parse(marker_etag);
+    if (before.last_modified.empty() || now.last_modified.empty() || before.etag != now.etag ||
+        before.last_modified != now.last_modified) {
+        return false;
+    }
+    const auto modified = s3::detail::parse_http_date(before.last_modified);
+    const auto checked = s3::detail::parse_http_date(before.checked_at);
+    // Whole seconds both: "checked in a later second" is checked >= modified + 1 s.
+    return modified && checked && *checked >= *modified + std::chrono::seconds(1);
+}
+
+void store::impl::wake_waiters() {
+    for (auto* timer : waiters) {
+        timer->cancel();
+    }
+}
+
+status store::impl::validate_key(std::string_view key) const {
+    if (key.empty()) {
+        return error(errc::invalid_argument, "key must not be empty");
+    }
+    if (key.size() > max_key_bytes) {
+        return error(errc::invalid_argument,
+                     "key is " + std::to_string(key.size()) + " bytes; at most " +
+                         std::to_string(max_key_bytes) + " fit in an S3 object key");
+    }
+    if (!json::is_valid_utf8(key)) {
+        return error(errc::invalid_argument, "key is not valid UTF-8");
+    }
+    const std::string& manifest = config.manifest_key;
+    if (key == manifest ||
+        (key.starts_with(manifest) && key.substr(manifest.size()).starts_with("@"))) {
+        return error(errc::invalid_argument,
+                     "key collides with the manifest's own objects ('" + manifest + "')");
+    }
+    return success{};
+}
+
+result<std::unique_ptr<store>> store::open(executor_type executor, store_config config) {
+    if (config.bucket.empty() || config.manifest_key.empty()) {
+        return error(errc::invalid_argument, "a store needs a bucket and a manifest key");
+    }
+    if (config.replica_path.empty()) {
+        return error(errc::invalid_argument, "a store needs a replica path");
+    }
+    std::error_code ec;
+    if (config.replica_path.has_parent_path()) {
+        std::filesystem::create_directories(config.replica_path.parent_path(), ec);
+    }
+    replica::options options;
+    options.synchronous = config.sync_mode == durability::full ? replica::sync_mode::full
+                                                               : replica::sync_mode::normal;
+    auto db = replica::replica::open(config.replica_path, options);
+    if (!db) {
+        return std::move(db).err();
+    }
+    // One replica file per store: refuse a file that belongs to another bucket/manifest.
+    const std::string identity = config.s3.server.host + ":" +
+                                 std::to_string(config.s3.server.port) + "/" + config.bucket + "/" +
+                                 config.manifest_key;
+    auto recorded = db->get_meta(replica::meta_key::store_identity);
+    if (!recorded) {
+        return std::move(recorded).err();
+    }
+    if (!*recorded) {
+        if (auto set = db->set_meta(replica::meta_key::store_identity, identity); !set) {
+            return std::move(set).err();
+        }
+    } else if (**recorded != identity) {
+        return error(errc::invalid_argument, "replica " + config.replica_path.string() +
+                                                 " belongs to store " + **recorded + ", not " +
+                                                 identity);
+    }
+    auto state = std::make_shared<impl>(executor, std::move(config), std::move(*db));
+    if (auto etag = state->db.get_meta(replica::meta_key::marker_etag); etag && *etag) {
+        state->marker_etag = **etag;
+    }
+    asio::co_spawn(executor, state->run_loop(), asio::detached);
+    return std::unique_ptr<store>(new store(std::move(state)));
+}
+
+store::store(std::shared_ptr<impl> state) : impl_(std::move(state)) {}
+
+store::~store() {
+    // The loop holds its own reference; tell it to stop and cut its requests short.
+    impl_->closing = true;
+    impl_->s3.cancel_all();
+    impl_->wake_loop();
+    impl_->wake_waiters();
+    impl_->subscribers.clear();
+}
+
+result<write_receipt> store::put(std::string key, std::string json) {
+    std::vector<write_op> ops;
+    ops.emplace_back(std::move(key), std::move(json));
+    return put_all(std::move(ops));
+}
+
+result<write_receipt> store::del(std::string key) {
+    std::vector<write_op> ops;
+    ops.emplace_back(std::move(key), std::nullopt);
+    return put_all(std::move(ops));
+}
+
+result<write_receipt> store::put_all(std::vector<write_op> ops) {
+    if (ops.empty()) {
+        return error(errc::invalid_argument, "a write needs at least one key");
+    }
+    std::vector<replica::local_op> local;
+    local.reserve(ops.size());
+    for (auto& [key, value] : ops) {
+        if (auto ok = impl_->validate_key(key); !ok) {
+            return std::move(ok).err();
+        }
+        replica::local_op op{.key = std::move(key)};
+        if (value) {
+            auto compact = compact_json(*value);
+            if (!compact) {
+                return std::move(compact).err();
+            }
+            op.value = std::move(*compact);
+        }
+        local.push_back(std::move(op));
+    }
+    auto queued = impl_->db.enqueue_local_write(local);
+    if (!queued) {
+        return std::move(queued).err();
+    }
+    impl_->notify(queued->changes);
+    impl_->wake_loop();
+    write_receipt receipt;
+    if (!queued->changes.empty()) {
+        receipt.seq = static_cast<std::uint64_t>(queued->changes.back().seq);
+    }
+    return receipt;
+}
+
+result<std::optional<std::string>> store::get(const std::string& key) {
+    auto found = impl_->db.get(key);
+    if (!found) {
+        return std::move(found).err();
+    }
+    if (!*found) {
+        return std::optional<std::string>();
+    }
+    return std::optional<std::string>(std::move((*found)->value));
+}
+
+result<std::vector<std::optional<std::string>>> store::get_all(
+    const std::vector<std::string>& keys) {
+    auto found = impl_->db.get_many(keys);
+    if (!found) {
+        return std::move(found).err();
+    }
+    std::vector<std::optional<std::string>> out;
+    out.reserve(found->size());
+    for (auto& e : *found) {
+        out.push_back(e ? std::optional<std::string>(std::move(e->value)) : std::nullopt);
+    }
+    return out;
+}
+
+result<list_result> store::list(const std::string& prefix, std::size_t limit,
+                                const std::string& after) {
+    std::optional<std::string_view> start;
+    if (!after.empty()) {
+        start = after;
+    }
+    auto page = impl_->db.list(prefix, limit, start);
+    if (!page) {
+        return std::move(page).err();
+    }
+    list_result out;
+    for (auto& item : page->items) {
+        out.entries.push_back({std::move(item.key), std::move(item.value)});
+    }
+    out.next_after = page->next_after.value_or("");
+    return out;
+}
+
+subscription store::subscribe_key(std::string key, change_handler handler) {
+    const auto id = impl_->next_subscription++;
+    impl_->subscribers.emplace(id, engine::subscriber{std::move(key), false, std::move(handler)});
+    return {impl_, id};
+}
+
+subscription store::subscribe_prefix(std::string prefix, change_handler handler) {
+    const auto id = impl_->next_subscription++;
+    impl_->subscribers.emplace(id, engine::subscriber{std::move(prefix), true, std::move(handler)});
+    return {impl_, id};
+}
+
+result<std::vector<change_event>> store::changes_since(std::uint64_t since, std::size_t limit) {
+    auto rows = impl_->db.changes_since(static_cast<std::int64_t>(since), limit);
+    if (!rows) {
+        return std::move(rows).err();
+    }
+    std::vector<change_event> out;
+    out.reserve(rows->size());
+    for (const auto& c : *rows) {
+        out.push_back(to_event(c));
+    }
+    return out;
+}
+
+void store::set_online(bool online) {
+    if (impl_->online == online) {
+        return;
+    }
+    impl_->online = online;
+    impl_->log(log_level::info, online ? "going online" : "going offline");
+    if (!online) {
+        impl_->s3.cancel_all();  // stop bucket traffic now, not after the request in flight
+    }
+    impl_->wake_loop();
+}
+
+asio::awaitable<status> store::async_flush(std::chrono::milliseconds timeout) {
+    const auto self = impl_;
+    // Every batch queued so far has an id <= the newest one; flush waits for those only.
+    auto pending = self->db.pending_batches(std::numeric_limits<std::size_t>::max());
+    if (!pending) {
+        co_return std::move(pending).err();
+    }
+    if (pending->empty()) {
+        co_return success{};
+    }
+    const std::int64_t target = pending->back().id;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    self->wake_loop();
+    while (true) {
+        auto oldest = self->db.pending_batches(1);
+        if (!oldest) {
+            co_return std::move(oldest).err();
+        }
+        if (oldest->empty() || oldest->front().id > target) {
+            co_return success{};
+        }
+        if (self->closing) {
+            co_return error(errc::cancelled, "the store is closing");
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+            std::string why = self->online ? "writes still queued" : "offline, writes queued";
+            if (!self->last_error.empty()) {
+                why += " (last error: " + self->last_error + ")";
+            }
+            co_return error(errc::timeout, "flush timed out: " + why);
+        }
+        asio::steady_timer timer(self->executor, deadline);
+        auto position = self->waiters.insert(self->waiters.end(), &timer);
+        boost::system::error_code ec;
+        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        self->waiters.erase(position);
+    }
+}
+
+store_status store::get_status() const {
+    store_status s;
+    s.online = impl_->online;
+    if (auto stats = impl_->db.outbox_status()) {
+        s.queued_writes = static_cast<std::uint64_t>(stats->queued_ops);
+        if (stats->oldest_queued_at) {
+            s.oldest_queued = std::chrono::system_clock::time_point(*stats->oldest_queued_at);
+        }
+    }
+    if (auto bounds = impl_->db.change_bounds()) {
+        s.last_seq = static_cast<std::uint64_t>(bounds->newest);
+    }
+    s.last_sync = impl_->last_sync;
+    s.clock_offset = impl_->clock.offset();
+    s.last_error = impl_->last_error;
+    s.entries_written = impl_->entries_written;
+    return s;
+}
+
+asio::awaitable<void> store::async_close() {
+    const auto self = impl_;
+    self->closing = true;
+    self->wake_loop();
+    self->wake_waiters();
+    // The loop finishes the step it is in (bounded by the request deadlines) and stops.
+    // The loop wakes the waiters when it exits; the timer only bounds a lost wake-up.
+    while (!self->loop_done) {
+        asio::steady_timer timer(self->executor, std::chrono::seconds(1));
+        auto position = self->waiters.insert(self->waiters.end(), &timer);
+        boost::system::error_code ec;
+        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        self->waiters.erase(position);
+    }
+}
+
+subscription& subscription::operator=(subscription&& other) noexcept {
+    if (this != &other) {
+        reset();
+        owner_ = std::move(other.owner_);
+        id_ = std::exchange(other.id_, 0);
+    }
+    return *this;
+}
+
+void subscription::reset() {
+    if (id_ != 0) {
+        if (auto owner = owner_.lock()) {
+            owner->subscribers.erase(id_);
+        }
+        id_ = 0;
+    }
+}
+
+}  // namespace mps3
+
+namespace mps3::engine {
+
+std::string marker_view::serialize() const {
+    return etag + '\n' + last_modified + '\n' + checked_at;
+}
+
+marker_view marker_view::parse(std::string_view text) {
+    marker_view out;
+    const auto first = text.find('\n');
+    const auto second = first == std::string_view::npos ? first : text.find('\n', first + 1);
+    if (second == std::string_view::npos) {
+        return out;  // an old or empty record: treat as "never seen"
+    }
+    out.etag = text.substr(0, first);
+    out.last_modified = text.substr(first + 1, second - first - 1);
+    out.checked_at = text.substr(second + 1);
+    return out;
+}
+
+}  // namespace mps3::engine

@@ -1,0 +1,106 @@
+// The state behind mps3::store, shared by the local API (store.cpp), the bucket reader
+// (remote_state.cpp) and the sync loop (sync_loop.cpp). Everything runs on one executor.
+#pragma once
+
+#include "protocol/clock.hpp"
+#include "protocol/entry_body.hpp"
+#include "protocol/resolver.hpp"
+#include "protocol/writer.hpp"
+#include "replica/replica.hpp"
+
+#include <mps3/store.hpp>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <list>
+#include <map>
+#include <random>
+#include <set>
+
+namespace mps3 {
+
+namespace engine {
+
+/// What a fresh LIST + resolve of the bucket gave.
+struct remote_state {
+    protocol::manifest_state files;  // the whole state (every content ref)
+    std::optional<protocol::entry_key> latest;
+    std::optional<protocol::timestamp> newest_ts;  // of latest
+    std::vector<protocol::entry_key> garbage;
+};
+
+/// What a HEAD of the last-change marker showed (see async_poll for why all three).
+struct marker_view {
+    std::string etag;
+    std::string last_modified;  // RFC 1123, 1 s resolution
+    std::string checked_at;     // the Date of that HEAD's response
+    [[nodiscard]] std::string serialize() const;
+    static marker_view parse(std::string_view text);
+};
+
+struct subscriber {
+    std::string match;  // the key, or the prefix
+    bool prefix = false;
+    store::change_handler handler;
+};
+
+}  // namespace engine
+
+struct store::impl : std::enable_shared_from_this<store::impl> {
+    impl(executor_type ex, store_config cfg, replica::replica replica_db);
+
+    executor_type executor;
+    store_config config;
+    replica::replica db;
+    s3::client s3;
+    std::mt19937_64 rng;
+    protocol::random_source random;
+    protocol::clock_estimator clock;
+    protocol::writer_session session;
+
+    bool online = true;
+    bool closing = false;
+    bool loop_done = false;
+    boost::asio::steady_timer wake;                 // the sync loop sleeps on it
+    std::list<boost::asio::steady_timer*> waiters;  // flush() and close() wait on these
+
+    std::uint64_t next_subscription = 1;
+    std::map<std::uint64_t, engine::subscriber> subscribers;
+
+    // Immutable entry bodies by key, pruned to the last listing.
+    std::map<std::string, protocol::entry_body, std::less<>> body_cache;
+    std::set<std::string, std::less<>> unreadable_entries;
+    std::set<std::string, std::less<>> bad_content;  // "<key>@<version>" that is not JSON
+    std::string marker_etag;  // a serialized marker_view of the last applied LIST; "" = none
+    std::optional<protocol::timestamp> newest_seen;
+    std::chrono::steady_clock::time_point last_full_list{};
+
+    std::optional<std::chrono::system_clock::time_point> last_sync;
+    std::string last_error;
+    unsigned error_streak = 0;
+    std::uint64_t entries_written = 0;
+
+    // --- helpers shared by the parts ---
+    [[nodiscard]] protocol::timestamp local_now() const;
+    void log(log_level level, const std::string& message) const;
+    void observe(const s3::response_meta& meta);  // feeds the clock estimator
+    void notify(const std::vector<replica::change>& changes);
+    void wake_loop();
+    /// Whether the marker provably did not change since the LIST recorded in marker_etag.
+    [[nodiscard]] bool marker_unchanged(const engine::marker_view& now) const;
+    void wake_waiters();
+    status validate_key(std::string_view key) const;
+
+    // remote_state.cpp
+    boost::asio::awaitable<result<engine::remote_state>> async_read_remote();
+    boost::asio::awaitable<status> async_apply_remote(const engine::remote_state& state);
+    boost::asio::awaitable<void> async_collect_garbage(const engine::remote_state& state);
+
+    // sync_loop.cpp
+    boost::asio::awaitable<void> run_loop();
+    boost::asio::awaitable<status> async_sync_once();
+    boost::asio::awaitable<status> async_upload_one(bool& uploaded);
+    boost::asio::awaitable<status> async_poll();
+};
+
+}  // namespace mps3

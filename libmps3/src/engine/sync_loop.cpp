@@ -1,0 +1,347 @@
+// The per-store sync loop: upload queued writes as manifest entries (BUCKET_FORMAT.md section 7,
+// several queued batches per entry: group commit), then poll the bucket for other writers.
+// One coroutine, so uploads and polls never interleave.
+#include "engine/store_impl.hpp"
+#include "protocol/content_ref.hpp"
+#include "protocol/entry_key.hpp"
+#include "protocol/uuid.hpp"
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace mps3 {
+namespace {
+
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+
+// Batches read from the outbox per entry; coalesce_limits bounds what goes in.
+constexpr std::size_t batches_per_entry = 4096;
+// Entry attempts per upload before giving up for this round (clock trouble, a racing GC).
+constexpr int max_entry_attempts = 5;
+// How long an entry PUT may take for the validity forecast.
+constexpr milliseconds max_entry_put_time{2000};
+// Even with an unchanged marker, LIST this often: a writer may crash between entry and marker.
+constexpr std::chrono::seconds full_list_interval{30};
+// Retry backoff after errors: the poll interval doubled per failure, capped, with jitter.
+constexpr milliseconds max_error_backoff{30000};
+// The last-change marker's body: a JSON empty string.
+constexpr std::string_view marker_body = "\"\"";
+
+}  // namespace
+
+asio::awaitable<void> store::impl::run_loop() {
+    const auto self = shared_from_this();  // alive until the loop ends, even if the store is gone
+    while (!closing) {
+        if (online) {
+            auto synced = co_await async_sync_once();
+            if (synced) {
+                error_streak = 0;
+                last_error.clear();
+                last_sync = std::chrono::system_clock::now();
+            } else if (synced.err().code != make_error_code(errc::cancelled)) {
+                ++error_streak;
+                last_error = synced.err().describe();
+                log(log_level::warn, "sync failed: " + last_error);
+            }
+        }
+        wake_waiters();  // flush() re-checks the outbox
+        if (closing) {
+            break;
+        }
+        milliseconds delay = config.poll_interval;
+        if (error_streak > 0) {
+            const unsigned doublings = std::min(error_streak, 8U);
+            delay = std::min(max_error_backoff, config.poll_interval * (1U << doublings));
+            delay = milliseconds(
+                static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(delay.count() + 1)));
+        }
+        // Upload work waiting: go again at once.
+        if (online && error_streak == 0) {
+            if (auto stats = db.outbox_status(); stats && stats->queued_batches > 0) {
+                delay = milliseconds(0);
+            }
+        }
+        wake.expires_after(delay);
+        boost::system::error_code ec;
+        co_await wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    loop_done = true;
+    wake_waiters();
+}
+
+asio::awaitable<status> store::impl::async_sync_once() {
+    // Upload first: a read that follows sees our own entry (read-your-writes across restarts).
+    for (int round = 0; round < 64 && online && !closing; ++round) {
+        bool uploaded = false;
+        auto up = co_await async_upload_one(uploaded);
+        if (!up) {
+            co_return up;
+        }
+        if (!uploaded) {
+            break;
+        }
+        wake_waiters();
+    }
+    if (!online || closing) {
+        co_return success{};
+    }
+    co_return co_await async_poll();
+}
+
+asio::awaitable<status> store::impl::async_poll() {
+    // The marker is rewritten after every entry, always with the same two bytes: its ETag (an
+    // MD5 of the body) never changes, so If-None-Match alone would hide every change after the
+    // first. Its Last-Modified does change, at 1 s resolution: nothing was written since our
+    // last LIST iff the marker's Last-Modified and ETag are unchanged AND the HEAD that preceded
+    // that LIST was answered in a later second than that Last-Modified (a marker rewritten in
+    // the same second would keep the same Last-Modified). A full LIST every 30 s also catches a
+    // writer that crashed between its entry and its marker.
+    const bool due_full_list =
+        std::chrono::steady_clock::now() - last_full_list > full_list_interval;
+    auto marker = co_await s3.async_head_object(config.bucket, config.manifest_key);
+    engine::marker_view seen;
+    if (marker) {
+        observe(marker->meta);
+        seen.etag = marker->meta.etag;
+        seen.last_modified = marker->meta.last_modified;
+        seen.checked_at = marker->meta.date;
+        if (!due_full_list && marker_unchanged(seen)) {
+            co_return success{};
+        }
+    } else if (marker.err().code != make_error_code(errc::not_found)) {
+        co_return std::move(marker).err();
+    }
+    auto state = co_await async_read_remote();
+    if (!state) {
+        co_return std::move(state).err();
+    }
+    last_full_list = std::chrono::steady_clock::now();
+    marker_etag = seen.serialize();  // recorded with the state it led to (async_apply_remote)
+    auto applied = co_await async_apply_remote(*state);
+    if (!applied) {
+        marker_etag.clear();
+        co_return applied;
+    }
+    if (config.collect_garbage) {
+        co_await async_collect_garbage(*state);
+    }
+    co_return success{};
+}
+
+asio::awaitable<status> store::impl::async_upload_one(bool& uploaded) {
+    uploaded = false;
+    auto pending = db.pending_batches(batches_per_entry);
+    if (!pending) {
+        co_return std::move(pending).err();
+    }
+    if (pending->empty()) {
+        co_return success{};
+    }
+    // A batch left "uploading" by a crash or a failed attempt is uploaded again: every attempt
+    // uses new versions and a new entry key, and re-applying a batch's own update is idempotent.
+    std::vector<std::int64_t> stale;
+    for (const auto& b : *pending) {
+        if (b.state == replica::batch_state::uploading) {
+            stale.push_back(b.id);
+        }
+    }
+    if (!stale.empty()) {
+        if (auto requeued = db.requeue(stale); !requeued) {
+            co_return requeued;
+        }
+    }
+
+    std::vector<protocol::write_batch> queue;
+    queue.reserve(pending->size());
+    for (const auto& b : *pending) {
+        protocol::write_batch batch{.id = static_cast<std::uint64_t>(b.id)};
+        for (const auto& op : b.ops) {
+            batch.ops.push_back({op.key, op.value});
+        }
+        queue.push_back(std::move(batch));
+    }
+    auto prepared = protocol::prepare_write(config.bucket, config.manifest_key, queue, random);
+    if (!prepared) {
+        // The front batch can never be written (validated at put(), so only a replica written by
+        // another version): drop it so it does not block every later write.
+        const std::int64_t bad = pending->front().id;
+        log(log_level::error, "dropping queued write batch " + std::to_string(bad) + ": " +
+                                  prepared.err().describe());
+        auto dropped = db.discard_batches(std::span<const std::int64_t>(&bad, 1));
+        if (dropped) {
+            notify(*dropped);
+        }
+        uploaded = true;  // progress: look at the next batch
+        co_return success{};
+    }
+    std::vector<std::int64_t> batch_ids;
+    for (const auto id : prepared->batch_ids) {
+        batch_ids.push_back(static_cast<std::int64_t>(id));
+    }
+    if (prepared->update.empty()) {
+        auto done = db.complete_upload(batch_ids, {});
+        if (!done) {
+            co_return std::move(done).err();
+        }
+        notify(*done);
+        uploaded = true;
+        co_return success{};
+    }
+
+    // Record the attempt (versions chosen) before any PUT, so a crash leaves a trace.
+    std::vector<std::pair<std::string, std::string>> versions;
+    for (const auto& [ref, file] : prepared->update) {
+        if (file) {
+            if (auto parsed = protocol::parse_content_ref(ref)) {
+                versions.emplace_back(parsed->key, file->version);
+            }
+        }
+    }
+    const std::string attempt = protocol::uuid_v4(random);
+    if (auto marked = db.mark_uploading(batch_ids, attempt, versions); !marked) {
+        co_return marked;
+    }
+
+    // 1. Content first: an entry must never name content that is not there.
+    s3::put_options json_put;
+    json_put.content_type = "application/json";
+    s3::put_options entry_put = json_put;
+    entry_put.if_none_match_any = true;
+    for (const auto& put : prepared->puts) {
+        auto stored =
+            co_await s3.async_put_object(config.bucket, put.object_key, put.body, json_put);
+        if (!stored) {
+            (void)db.requeue(batch_ids);
+            co_return std::move(stored).err();
+        }
+        observe(stored->meta);
+    }
+
+    // 2-5. Fresh state, stamp, entry PUT, validate against Date; a new key on every retry.
+    std::optional<engine::remote_state> base;
+    bool committed = false;
+    for (int attempt_no = 0; attempt_no < max_entry_attempts && !committed; ++attempt_no) {
+        auto state = co_await async_read_remote();
+        if (!state) {
+            (void)db.requeue(batch_ids);
+            co_return std::move(state).err();
+        }
+        const auto now = local_now();
+        protocol::timestamp t = protocol::stamp_entry(clock.server_now(now), newest_seen);
+        if (auto bounds = clock.bounds()) {
+            const auto forecast = protocol::predict_last_modified(now, max_entry_put_time, *bounds);
+            auto delay = protocol::delay_until_valid(t, forecast);
+            if (!delay) {
+                continue;  // the clock is too uncertain: the LIST above sampled it again
+            }
+            if (delay->count() > 0) {
+                asio::steady_timer hold(executor, *delay);
+                boost::system::error_code ec;
+                co_await hold.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+                if (!online || closing) {
+                    (void)db.requeue(batch_ids);
+                    co_return error(errc::cancelled, "went offline while holding an entry");
+                }
+            }
+        }
+        const std::string entry_key = session.next_key(t);
+        if (auto noted = db.note_entry_key(attempt, entry_key); !noted) {
+            (void)db.requeue(batch_ids);
+            co_return noted;
+        }
+        auto body = protocol::serialize_entry_body(state->files, prepared->update);
+        if (!body) {
+            (void)db.requeue(batch_ids);
+            co_return std::move(body).err();
+        }
+        // Create-only where the server supports it: two writers whose 3-character sessions
+        // collide within one millisecond must not overwrite each other's entry.
+        auto put = co_await s3.async_put_object(config.bucket, entry_key, *body, entry_put);
+        if (!put && put.err().code == make_error_code(errc::precondition_failed)) {
+            log(log_level::warn, "entry key " + entry_key + " already taken; taking another");
+            continue;
+        }
+        if (!put) {
+            (void)db.requeue(batch_ids);
+            co_return std::move(put).err();
+        }
+        observe(put->meta);
+        if (!put->meta.server_date) {
+            (void)db.requeue(batch_ids);
+            co_return error(errc::bad_response,
+                            "the server sent no Date header: entries cannot be validated");
+        }
+        const protocol::clock_sample sample{
+            .local_sent = protocol::to_timestamp(put->meta.sent_at) + config.local_clock_skew,
+            .local_received =
+                protocol::to_timestamp(put->meta.received_at) + config.local_clock_skew,
+            .server_date = protocol::to_timestamp(*put->meta.server_date)};
+        const auto verdict = protocol::check_entry_time(t, protocol::last_modified_range(sample));
+        if (verdict == protocol::time_verdict::valid) {
+            committed = true;
+            base = std::move(*state);
+            newest_seen = std::max(newest_seen.value_or(t), t);
+        } else {
+            log(log_level::warn,
+                "entry " + entry_key + " may fall outside the validity window; writing it again");
+        }
+    }
+    if (!committed) {
+        (void)db.requeue(batch_ids);
+        co_return error(errc::server_error, "could not write a valid manifest entry in " +
+                                                std::to_string(max_entry_attempts) +
+                                                " attempts (clock trouble?)");
+    }
+
+    // 6. The marker, so pollers notice. Failing it only delays them: the next full LIST finds it.
+    auto marker = co_await s3.async_put_object(config.bucket, config.manifest_key,
+                                               std::string(marker_body), json_put);
+    if (!marker) {
+        log(log_level::warn, "entry written but the marker PUT failed: " + marker.err().describe());
+    } else {
+        observe(marker->meta);
+    }
+
+    // The bucket now holds base + update for the written keys.
+    std::map<std::string, std::string> values;  // key -> last value of the batches (compact JSON)
+    for (const auto& b : *pending) {
+        if (std::find(batch_ids.begin(), batch_ids.end(), b.id) == batch_ids.end()) {
+            continue;
+        }
+        for (const auto& op : b.ops) {
+            if (op.value) {
+                values[op.key] = *op.value;
+            } else {
+                values.erase(op.key);
+            }
+        }
+    }
+    std::vector<replica::remote_change> confirmed;
+    for (const auto& [ref, file] : prepared->update) {
+        auto parsed = protocol::parse_content_ref(ref);
+        if (!parsed) {
+            continue;
+        }
+        if (!file) {
+            confirmed.push_back({parsed->key, std::nullopt});
+            continue;
+        }
+        replica::confirmed_value value{.value = values[parsed->key],
+                                       .version = file->version,
+                                       .bucket = config.bucket,
+                                       .replication = file->replication};
+        (void)db.put_content(parsed->key, file->version, value.value);
+        confirmed.push_back({parsed->key, std::move(value)});
+    }
+    auto done = db.complete_upload(batch_ids, confirmed);
+    if (!done) {
+        co_return std::move(done).err();
+    }
+    notify(*done);
+    ++entries_written;
+    uploaded = true;
+    co_return success{};
+}
+
+}  // namespace mps3

@@ -1,0 +1,165 @@
+// Two or more stores on one bucket: writes propagate, deletes propagate and are notified,
+// put_all is one entry, group commit coalesces, a restarted store keeps its writes.
+#include <doctest/doctest.h>
+
+#include "async_test.hpp"
+#include "engine_fixture.hpp"
+
+#include <mps3/store.hpp>
+
+namespace {
+
+using namespace mps3;
+using mps3::test::eventually;
+using mps3::test::run_async;
+using mps3::test::value_of;
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+
+std::unique_ptr<store> open_store(asio::any_io_executor ex, store_config config) {
+    auto opened = store::open(ex, std::move(config));
+    REQUIRE_MESSAGE(opened.has_value(), (opened ? "" : opened.err().describe()));
+    return std::move(*opened);
+}
+
+}  // namespace
+
+TEST_CASE("a write on one store reaches another; so does a delete, with notifications") {
+    test::engine_fixture f("propagate");
+    run_async([&](auto ex) -> asio::awaitable<int> {
+        co_await f.create_bucket(ex);
+        auto a = open_store(ex, f.config());
+        auto b = open_store(ex, f.config());
+        std::vector<change_event> seen_by_b;
+        auto sub = b->subscribe_prefix("", [&](const change_event& e) { seen_by_b.push_back(e); });
+
+        REQUIRE(a->put("greeting", R"({"text": "hello"})").has_value());
+        CHECK(value_of(*a, "greeting") == R"({"text":"hello"})");  // read-your-writes, compacted
+        const auto started = std::chrono::steady_clock::now();
+        REQUIRE(
+            co_await eventually([&] { return value_of(*b, "greeting") == R"({"text":"hello"})"; },
+                                milliseconds(10000)));
+        MESSAGE(
+            "propagation A -> B with a 100 ms poll: "
+            << std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started)
+                   .count()
+            << " ms");
+        REQUIRE_FALSE(seen_by_b.empty());
+        CHECK(seen_by_b.back().key == "greeting");
+        CHECK(seen_by_b.back().origin == change_origin::remote);
+        CHECK_FALSE(seen_by_b.back().old_value.has_value());
+        CHECK(seen_by_b.back().new_value == std::optional<std::string>(R"({"text":"hello"})"));
+
+        REQUIRE(a->del("greeting").has_value());
+        CHECK(value_of(*a, "greeting") == "<absent>");
+        REQUIRE(co_await eventually([&] { return value_of(*b, "greeting") == "<absent>"; },
+                                    milliseconds(10000)));
+        CHECK(seen_by_b.back().key == "greeting");
+        CHECK_FALSE(seen_by_b.back().new_value.has_value());  // remote delete notified
+        CHECK(seen_by_b.back().old_value == std::optional<std::string>(R"({"text":"hello"})"));
+
+        auto flushed = co_await a->async_flush(milliseconds(10000));
+        CHECK(flushed.has_value());
+        co_await a->async_close();
+        co_await b->async_close();
+        co_return 0;
+    });
+}
+
+TEST_CASE("put_all is atomic and null is a value, not a delete") {
+    test::engine_fixture f("putall");
+    run_async([&](auto ex) -> asio::awaitable<int> {
+        co_await f.create_bucket(ex);
+        auto a = open_store(ex, f.config());
+        auto b = open_store(ex, f.config());
+        std::vector<write_op> ops;
+        for (int i = 0; i < 50; ++i) {
+            ops.emplace_back("batch/" + std::to_string(i), std::to_string(i));
+        }
+        ops.emplace_back("nothing", "null");
+        REQUIRE(a->put_all(ops).has_value());
+        std::vector<std::string> keys;
+        for (const auto& op : ops) {
+            keys.push_back(op.first);
+        }
+        // B must never see a part of the batch: all 51 or none at every observation.
+        bool partial = false;
+        const bool all = co_await eventually(
+            [&] {
+                auto got = b->get_all(keys);
+                REQUIRE(got.has_value());
+                const auto present = std::count_if(got->begin(), got->end(),
+                                                   [](const auto& v) { return v.has_value(); });
+                if (present != 0 && present != static_cast<long>(keys.size())) {
+                    partial = true;
+                }
+                return present == static_cast<long>(keys.size());
+            },
+            milliseconds(10000), milliseconds(1));
+        CHECK(all);
+        CHECK_FALSE(partial);
+        CHECK(value_of(*b, "nothing") == "null");
+        co_await a->async_flush(milliseconds(5000));
+        CHECK(a->get_status().entries_written == 1);
+        co_await a->async_close();
+        co_await b->async_close();
+        co_return 0;
+    });
+}
+
+TEST_CASE("group commit: 1,000 puts during an upload become far fewer entries") {
+    test::engine_fixture f("groupcommit");
+    run_async(
+        [&](auto ex) -> asio::awaitable<int> {
+            co_await f.create_bucket(ex);
+            auto a = open_store(ex, f.config(milliseconds(50)));
+            for (int i = 0; i < 1000; ++i) {
+                REQUIRE(a->put("k" + std::to_string(i % 100), std::to_string(i)).has_value());
+                if (i % 100 == 0) {
+                    // Let the loop start an upload now and then, as a live writer would.
+                    asio::steady_timer tick(ex, milliseconds(1));
+                    co_await tick.async_wait(asio::use_awaitable);
+                }
+            }
+            auto flushed = co_await a->async_flush(milliseconds(60000));
+            REQUIRE_MESSAGE(flushed.has_value(), (flushed ? "" : flushed.err().describe()));
+            const auto entries = a->get_status().entries_written;
+            MESSAGE("1,000 puts -> " << entries << " manifest entries");
+            CHECK(entries >= 1);
+            CHECK(entries <= 50);
+            auto b = open_store(ex, f.config());
+            REQUIRE(co_await eventually([&] { return value_of(*b, "k99") == "999"; },
+                                        milliseconds(10000)));
+            CHECK(value_of(*b, "k0") == "900");
+            co_await a->async_close();
+            co_await b->async_close();
+            co_return 0;
+        },
+        std::chrono::seconds(300));
+}
+
+TEST_CASE("writes survive a restart of the store before they were uploaded") {
+    test::engine_fixture f("restart");
+    auto config = f.config();
+    config.start_online = false;
+    run_async([&](auto ex) -> asio::awaitable<int> {
+        co_await f.create_bucket(ex);
+        {
+            auto offline = open_store(ex, config);
+            REQUIRE(offline->put("kept", "42").has_value());
+            CHECK(offline->get_status().queued_writes == 1);
+            co_await offline->async_close();
+        }
+        config.start_online = true;
+        auto again = open_store(ex, config);
+        CHECK(value_of(*again, "kept") == "42");
+        auto flushed = co_await again->async_flush(milliseconds(10000));
+        REQUIRE_MESSAGE(flushed.has_value(), (flushed ? "" : flushed.err().describe()));
+        auto other = open_store(ex, f.config());
+        REQUIRE(co_await eventually([&] { return value_of(*other, "kept") == "42"; },
+                                    milliseconds(10000)));
+        co_await again->async_close();
+        co_await other->async_close();
+        co_return 0;
+    });
+}
