@@ -4,6 +4,7 @@
 #include "replica/internal.hpp"
 #include "replica/replica.hpp"
 
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
@@ -124,15 +125,13 @@ result<enqueued> replica::enqueue_local_write(std::span<const local_op> ops) {
     }
     // A local write is always an event, even one that leaves the value as it was: the writer
     // (and its subscribers) expect to see it.
+    std::map<std::string_view, const std::optional<std::string>*> last;
+    for (const auto& op : ops) {
+        last[op.key] = &op.value;
+    }
     for (std::size_t i = 0; i < keys.size(); ++i) {
-        std::optional<std::string> last;
-        for (const auto& op : ops) {
-            if (op.key == keys[i]) {
-                last = op.value;
-            }
-        }
-        auto row = append_change(keys[i], old_values[i], last, std::nullopt, change_origin::local,
-                                 out.batch_id);
+        auto row = append_change(keys[i], old_values[i], *last[keys[i]], std::nullopt,
+                                 change_origin::local, out.batch_id);
         if (!row) {
             return fail(std::move(row).err());
         }

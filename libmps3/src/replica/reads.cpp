@@ -47,9 +47,18 @@ struct cursor {
 }  // namespace
 
 result<std::optional<entry>> replica::get(std::string_view key) {
+    // A read transaction around the two lookups (overlay, then kv): another connection's
+    // commit between them could otherwise pair an old overlay miss with a newer kv row.
+    auto txn = sqlite::transaction::begin(db_, sqlite::transaction::kind::deferred);
+    if (!txn) {
+        return with_context("get", std::move(txn).err());
+    }
     auto value = visible(key);
     if (!value) {
         return with_context("get", std::move(value).err());
+    }
+    if (auto done = txn->commit(); !done) {
+        return with_context("get", std::move(done).err());
     }
     return value;
 }

@@ -3,6 +3,7 @@
 #include "replica/internal.hpp"
 #include "replica/replica.hpp"
 
+#include <map>
 #include <string>
 #include <utility>
 
@@ -18,24 +19,50 @@ result<std::vector<change>> replica::apply_remote(
     if (!txn) {
         return fail(std::move(txn).err());
     }
-    std::vector<std::string> keys;
-    keys.reserve(diff.size());
-    for (const auto& c : diff) {
-        keys.push_back(c.key);
-    }
-    // Versions count: a remote rewrite of the same value is still a remote write. A shadowed
-    // key (queued local writes) reads from the overlay before and after, so it yields no row
-    // now; its kv change shows when the overlay goes (complete_upload / discard_batches).
-    auto emitted = track_visible(keys, change_origin::remote, true, [&]() -> status {
+    // The last change per key decides (the diff is applied in order), reported once per key
+    // in first-seen order.
+    std::vector<const remote_change*> last;
+    {
+        std::map<std::string_view, std::size_t> index;
         for (const auto& c : diff) {
-            if (auto done = write_kv(c.key, c.value); !done) {
-                return done;
+            const auto [it, fresh] = index.try_emplace(c.key, last.size());
+            if (fresh) {
+                last.push_back(&c);
+            } else {
+                last[it->second] = &c;
             }
         }
-        return write_meta(meta);
-    });
-    if (!emitted) {
-        return fail(std::move(emitted).err());
+    }
+    // One pass: the view after the write is known without reading it back. A shadowed key
+    // (queued local ops) reads from the overlay before and after, so it yields no row now;
+    // its kv change shows when the overlay goes (complete_upload / discard_batches).
+    // Versions count: a remote rewrite of the same value is still a remote write.
+    std::vector<change> emitted;
+    for (const auto* c : last) {
+        auto before = lookup(c->key);
+        if (!before) {
+            return fail(std::move(before).err());
+        }
+        if (auto done = write_kv(c->key, c->value); !done) {
+            return fail(std::move(done).err());
+        }
+        if (before->shadowed) {
+            continue;
+        }
+        std::optional<entry> after;
+        if (c->value) {
+            after = entry{c->key, c->value->value, c->value->version, false};
+        }
+        auto row = log_if_changed(c->key, before->visible, after, change_origin::remote, true);
+        if (!row) {
+            return fail(std::move(row).err());
+        }
+        if (*row) {
+            emitted.push_back(std::move(**row));
+        }
+    }
+    if (auto done = write_meta(meta); !done) {
+        return fail(std::move(done).err());
     }
     if (auto done = txn->commit(); !done) {
         return fail(std::move(done).err());

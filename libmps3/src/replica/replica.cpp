@@ -118,41 +118,46 @@ time_point replica::now() const {
 
 // The overlay rule: the newest queued op for the key wins (a queued delete hides the key);
 // without one, the confirmed value in kv.
-result<std::optional<entry>> replica::visible(std::string_view key) {
+result<replica::lookup_result> replica::lookup(std::string_view key) {
     {
         auto op = db_.cached("SELECT value FROM outbox WHERE key = ?1 ORDER BY seq DESC LIMIT 1",
                              "read outbox overlay");
         if (!op) {
             return std::move(op).err();
         }
-        (*op)->bind(1, key);
-        auto row = (*op)->step();
+        auto row = (*op)->bind(1, key).step();
         if (!row) {
             return std::move(row).err();
         }
         if (*row) {
-            auto value = (*op)->column_optional_text(0);
-            if (!value) {
-                return std::optional<entry>{};
+            lookup_result out{std::nullopt, true};
+            if (auto value = (*op)->column_optional_text(0)) {
+                out.visible = entry{std::string(key), std::move(*value), std::nullopt, true};
             }
-            return std::optional<entry>{
-                entry{std::string(key), std::move(*value), std::nullopt, true}};
+            return out;
         }
     }
     auto kv = db_.cached("SELECT value, version FROM kv WHERE key = ?1", "read kv");
     if (!kv) {
         return std::move(kv).err();
     }
-    (*kv)->bind(1, key);
-    auto row = (*kv)->step();
+    auto row = (*kv)->bind(1, key).step();
     if (!row) {
         return std::move(row).err();
     }
     if (!*row) {
-        return std::optional<entry>{};
+        return lookup_result{};
     }
-    return std::optional<entry>{
-        entry{std::string(key), (*kv)->column_text(0), (*kv)->column_text(1), false}};
+    return lookup_result{
+        entry{std::string(key), (*kv)->column_text(0), (*kv)->column_text(1), false}, false};
+}
+
+result<std::optional<entry>> replica::visible(std::string_view key) {
+    auto found = lookup(key);
+    if (!found) {
+        return std::move(found).err();
+    }
+    return std::move(found->visible);
 }
 
 result<change> replica::append_change(std::string_view key,
@@ -271,25 +276,35 @@ result<std::vector<change>> replica::track_visible(const std::vector<std::string
         if (!after) {
             return std::move(after).err();
         }
-        const auto& old_entry = before[i];
-        const auto& new_entry = *after;
-        const bool present_changed = old_entry.has_value() != new_entry.has_value();
-        const bool value_changed = old_entry && new_entry && old_entry->value != new_entry->value;
-        const bool version_changed =
-            count_version && old_entry && new_entry && old_entry->version != new_entry->version;
-        if (!present_changed && !value_changed && !version_changed) {
-            continue;
-        }
-        auto row = append_change(
-            distinct[i], old_entry ? std::optional<std::string>(old_entry->value) : std::nullopt,
-            new_entry ? std::optional<std::string>(new_entry->value) : std::nullopt,
-            new_entry ? new_entry->version : std::nullopt, origin, std::nullopt);
+        auto row = log_if_changed(distinct[i], before[i], *after, origin, count_version);
         if (!row) {
             return std::move(row).err();
         }
-        emitted.push_back(std::move(*row));
+        if (*row) {
+            emitted.push_back(std::move(**row));
+        }
     }
     return emitted;
+}
+
+result<std::optional<change>> replica::log_if_changed(std::string_view key,
+                                                      const std::optional<entry>& before,
+                                                      const std::optional<entry>& after,
+                                                      change_origin origin, bool count_version) {
+    const bool presence_changed = before.has_value() != after.has_value();
+    const bool value_changed = before && after && before->value != after->value;
+    const bool version_changed =
+        count_version && before && after && before->version != after->version;
+    if (!presence_changed && !value_changed && !version_changed) {
+        return std::optional<change>{};
+    }
+    auto row = append_change(key, before ? std::optional<std::string>(before->value) : std::nullopt,
+                             after ? std::optional<std::string>(after->value) : std::nullopt,
+                             after ? after->version : std::nullopt, origin, std::nullopt);
+    if (!row) {
+        return std::move(row).err();
+    }
+    return std::optional<change>(std::move(*row));
 }
 
 }  // namespace mps3::replica

@@ -175,6 +175,11 @@ class replica {
         : db_(std::move(db)), path_(std::move(path)), opts_(std::move(opts)) {}
 
     // Shared by the parts (replica.cpp); each runs inside the caller's transaction.
+    struct lookup_result {
+        std::optional<entry> visible;  // what get() answers
+        bool shadowed = false;         // queued local ops decide the view, not kv
+    };
+    result<lookup_result> lookup(std::string_view key);
     result<std::optional<entry>> visible(std::string_view key);
     result<change> append_change(std::string_view key, const std::optional<std::string>& old_value,
                                  const std::optional<std::string>& new_value,
@@ -184,9 +189,14 @@ class replica {
     status write_meta(std::span<const std::pair<std::string, std::string>> values);
     /// Captures the visible values of keys, lets `mutate` change the tables, and appends a
     /// change row for each key whose visible value (or, when count_version, version) moved.
+    /// For small key sets (an upload's keys); apply_remote has its own single-pass loop.
     result<std::vector<change>> track_visible(const std::vector<std::string>& keys,
                                               change_origin origin, bool count_version,
                                               const std::function<status()>& mutate);
+    result<std::optional<change>> log_if_changed(std::string_view key,
+                                                 const std::optional<entry>& before,
+                                                 const std::optional<entry>& after,
+                                                 change_origin origin, bool count_version);
     time_point now() const;
 
     sqlite::database db_;
