@@ -1,0 +1,248 @@
+#include "config.hpp"
+
+#include "ini.hpp"
+
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace mps3::daemon {
+namespace {
+
+std::string env_or(const s3::environment& env, const std::string& name,
+                   const std::string& fallback) {
+    auto it = env.find(name);
+    return it != env.end() && !it->second.empty() ? it->second : fallback;
+}
+
+error bad(const ini_entry& e, const std::string& why) {
+    return {errc::invalid_argument, "line " + std::to_string(e.line) + ": " + e.key + ": " + why};
+}
+
+result<bool> parse_bool(const ini_entry& e) {
+    if (e.value == "true" || e.value == "yes" || e.value == "on" || e.value == "1") {
+        return true;
+    }
+    if (e.value == "false" || e.value == "no" || e.value == "off" || e.value == "0") {
+        return false;
+    }
+    return bad(e, "expected true or false, not '" + e.value + "'");
+}
+
+result<std::uint64_t> parse_number(const ini_entry& e, std::uint64_t min, std::uint64_t max) {
+    std::uint64_t n = 0;
+    const char* begin = e.value.data();
+    const char* end = begin + e.value.size();
+    auto [ptr, ec] = std::from_chars(begin, end, n);
+    if (ec != std::errc() || ptr != end || n < min || n > max) {
+        return bad(e, "expected a whole number from " + std::to_string(min) + " to " +
+                          std::to_string(max) + ", not '" + e.value + "'");
+    }
+    return n;
+}
+
+result<std::vector<std::uint32_t>> parse_ids(const ini_entry& e) {
+    std::vector<std::uint32_t> out;
+    std::stringstream list(e.value);
+    std::string item;
+    while (std::getline(list, item, ',')) {
+        const auto first = item.find_first_not_of(' ');
+        const auto last = item.find_last_not_of(' ');
+        if (first == std::string::npos) {
+            continue;
+        }
+        ini_entry one{e.key, item.substr(first, last - first + 1), e.line};
+        auto n = parse_number(one, 0, 0xFFFFFFFEU);
+        if (!n) {
+            return std::move(n).err();
+        }
+        out.push_back(static_cast<std::uint32_t>(*n));
+    }
+    return out;
+}
+
+status apply_daemon_entry(daemon_settings& s, const ini_entry& e) {
+    if (e.key == "socket") {
+        s.socket_path = e.value;
+    } else if (e.key == "state_dir") {
+        s.state_dir = e.value;
+    } else if (e.key == "log_level") {
+        auto level = parse_log_level(e.value);
+        if (!level) {
+            return bad(e, level.err().message);
+        }
+        s.level = *level;
+    } else if (e.key == "offline") {
+        auto b = parse_bool(e);
+        if (!b) {
+            return std::move(b).err();
+        }
+        s.start_offline = *b;
+    } else if (e.key == "max_frame_bytes") {
+        auto n = parse_number(e, 1024, std::uint64_t{1} << 30);
+        if (!n) {
+            return std::move(n).err();
+        }
+        s.max_frame_bytes = static_cast<std::size_t>(*n);
+    } else if (e.key == "allowed_uids" || e.key == "allowed_gids") {
+        auto ids = parse_ids(e);
+        if (!ids) {
+            return std::move(ids).err();
+        }
+        (e.key == "allowed_uids" ? s.allowed_uids : s.allowed_gids) = std::move(*ids);
+    } else {
+        return bad(e, "unknown key in [daemon]");
+    }
+    return success{};
+}
+
+status apply_store_entry(store_settings& s, const ini_entry& e) {
+    if (e.key == "endpoint") {
+        s.endpoint = e.value;
+    } else if (e.key == "region") {
+        s.region = e.value;
+    } else if (e.key == "profile") {
+        s.profile = e.value;
+    } else if (e.key == "bucket") {
+        s.bucket = e.value;
+    } else if (e.key == "manifest") {
+        s.manifest = e.value;
+    } else if (e.key == "replica") {
+        s.replica = e.value;
+    } else if (e.key == "poll_interval_ms") {
+        auto n = parse_number(e, 10, 3'600'000);
+        if (!n) {
+            return std::move(n).err();
+        }
+        s.poll_interval = std::chrono::milliseconds(static_cast<std::int64_t>(*n));
+    } else if (e.key == "collect_garbage") {
+        auto b = parse_bool(e);
+        if (!b) {
+            return std::move(b).err();
+        }
+        s.collect_garbage = *b;
+    } else if (e.key == "sync") {
+        if (e.value == "full") {
+            s.sync_mode = durability::full;
+        } else if (e.value == "normal") {
+            s.sync_mode = durability::normal;
+        } else {
+            return bad(e, "expected full or normal, not '" + e.value + "'");
+        }
+    } else {
+        return bad(e, "unknown key in [store]");
+    }
+    return success{};
+}
+
+}  // namespace
+
+result<log_level> parse_log_level(std::string_view text) {
+    for (auto level : {log_level::trace, log_level::debug, log_level::info, log_level::warn,
+                       log_level::error, log_level::off}) {
+        if (text == to_string(level)) {
+            return level;
+        }
+    }
+    return error(errc::invalid_argument,
+                 "log level must be trace, debug, info, warn, error or off");
+}
+
+daemon_settings default_settings(const s3::environment& env, bool system_service,
+                                 std::uint32_t uid) {
+    daemon_settings s;
+    if (system_service) {
+        s.socket_path = "/run/mps3/mps3d.sock";
+        s.state_dir = "/var/lib/mps3";
+        s.config_file = "/etc/mps3/mps3d.conf";
+        return s;
+    }
+    const std::string home = env_or(env, "HOME", "/");
+    const std::string runtime = env_or(env, "XDG_RUNTIME_DIR", "/tmp/mps3-" + std::to_string(uid));
+    s.socket_path = std::filesystem::path(runtime) / "mps3" / "mps3d.sock";
+    s.state_dir =
+        std::filesystem::path(env_or(env, "XDG_STATE_HOME", home + "/.local/state")) / "mps3";
+    s.config_file = std::filesystem::path(env_or(env, "XDG_CONFIG_HOME", home + "/.config")) /
+                    "mps3" / "mps3d.conf";
+    return s;
+}
+
+status apply_config_text(daemon_settings& settings, std::string_view text) {
+    auto sections = parse_ini(text);
+    if (!sections) {
+        return std::move(sections).err();
+    }
+    for (const auto& section : *sections) {
+        const std::string where = "line " + std::to_string(section.line) + ": ";
+        if (section.kind == "daemon" && section.name.empty()) {
+            for (const auto& e : section.entries) {
+                if (auto ok = apply_daemon_entry(settings, e); !ok) {
+                    return ok;
+                }
+            }
+        } else if (section.kind == "store") {
+            if (section.name.empty()) {
+                return error(errc::invalid_argument,
+                             where + "a store section needs a name: [store \"NAME\"]");
+            }
+            store_settings store;
+            store.name = section.name;
+            for (const auto& e : section.entries) {
+                if (auto ok = apply_store_entry(store, e); !ok) {
+                    return ok;
+                }
+            }
+            settings.stores.push_back(std::move(store));
+        } else if (section.kind.empty()) {
+            return error(errc::invalid_argument,
+                         "line " + std::to_string(section.entries.front().line) +
+                             ": settings must be inside a [daemon] or [store \"NAME\"] section");
+        } else {
+            return error(errc::invalid_argument, where + "unknown section [" + section.kind + "]");
+        }
+    }
+    return success{};
+}
+
+status apply_config_file(daemon_settings& settings, const std::filesystem::path& path,
+                         bool required) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        if (required) {
+            return error(errc::invalid_argument, "cannot read config file " + path.string());
+        }
+        return success{};
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (auto ok = apply_config_text(settings, text.str()); !ok) {
+        return error(errc::invalid_argument, path.string() + ": " + ok.err().message);
+    }
+    settings.config_file = path;
+    return success{};
+}
+
+status finalize(daemon_settings& settings) {
+    if (settings.stores.empty()) {
+        return error(errc::invalid_argument,
+                     "no store configured: give --bucket (and --endpoint), or a [store \"NAME\"] "
+                     "section in " +
+                         settings.config_file.string());
+    }
+    std::set<std::string> names;
+    for (auto& store : settings.stores) {
+        if (!names.insert(store.name).second) {
+            return error(errc::invalid_argument, "store '" + store.name + "' is configured twice");
+        }
+        if (store.bucket.empty()) {
+            return error(errc::invalid_argument, "store '" + store.name + "' has no bucket");
+        }
+        if (store.replica.empty()) {
+            store.replica = settings.state_dir / (store.name + ".sqlite");
+        }
+    }
+    return success{};
+}
+
+}  // namespace mps3::daemon
