@@ -122,9 +122,7 @@ TEST_CASE("replica list: cursor pagination") {
     auto r = open_replica(dir);
     std::vector<std::string> keys;
     for (int i = 0; i < 25; ++i) {
-        char buf[16];
-        std::snprintf(buf, sizeof buf, "item/%02d", i);
-        keys.emplace_back(buf);
+        keys.push_back((i < 10 ? "item/0" : "item/") + std::to_string(i));
     }
     seed_remote(r, keys);
     seed_remote(r, {"item", "iteM/x", "items/x", "other"});

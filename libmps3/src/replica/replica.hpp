@@ -3,8 +3,9 @@
 // docs/replica.md describes the schema, the overlay rule and the recovery states.
 //
 // Every method is synchronous and runs one short transaction; the engine calls them on its io
-// thread. A method that returns success has committed (and, with sync_mode::full, fsynced);
-// a method that fails has changed nothing.
+// thread. One thread at a time: the connection is opened without SQLite's mutexes. A method that
+// returns success has committed (and, with sync_mode::full, fsynced); a method that fails has
+// changed nothing.
 #pragma once
 
 #include "replica/sqlite.hpp"
