@@ -83,6 +83,25 @@ asio::awaitable<void> tls_peer(std::shared_ptr<tcp::acceptor> acceptor,
     }
 }
 
+// A loopback listener that accepts and never answers, closed when the test ends.
+struct silent_listener {
+    std::shared_ptr<tcp::acceptor> acceptor;
+    std::shared_ptr<std::vector<tcp::socket>> held = std::make_shared<std::vector<tcp::socket>>();
+
+    explicit silent_listener(const asio::any_io_executor& ex)
+        : acceptor(std::make_shared<tcp::acceptor>(
+              ex, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0))) {
+        asio::co_spawn(ex, silent_peer(acceptor, held), asio::detached);
+    }
+    ~silent_listener() { acceptor->close(); }
+    silent_listener(const silent_listener&) = delete;
+    silent_listener& operator=(const silent_listener&) = delete;
+
+    [[nodiscard]] std::string url() const {
+        return "http://127.0.0.1:" + std::to_string(acceptor->local_endpoint().port());
+    }
+};
+
 struct self_signed_certificate {
     std::filesystem::path dir = test::make_temp_dir("tls");
     std::filesystem::path cert = dir / "cert.pem";
@@ -102,13 +121,9 @@ struct self_signed_certificate {
 
 TEST_CASE("a peer that never answers: each attempt ends at its deadline, then errc::timeout") {
     run_async([&](auto ex) -> asio::awaitable<int> {
-        auto acceptor = std::make_shared<tcp::acceptor>(
-            ex, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-        auto held = std::make_shared<std::vector<tcp::socket>>();
-        asio::co_spawn(ex, silent_peer(acceptor, held), asio::detached);
+        silent_listener peer(ex);
 
-        auto config =
-            local_config("http://127.0.0.1:" + std::to_string(acceptor->local_endpoint().port()));
+        auto config = local_config(peer.url());
         config.request_timeout = std::chrono::milliseconds(300);
         config.retry = {.max_attempts = 3,
                         .base_delay = std::chrono::milliseconds(10),
@@ -123,19 +138,14 @@ TEST_CASE("a peer that never answers: each attempt ends at its deadline, then er
         CHECK(got.err().attempts == 3);
         CHECK(elapsed >= std::chrono::milliseconds(900));
         CHECK(elapsed < std::chrono::seconds(5));
-        acceptor->close();
         co_return 0;
     });
 }
 
 TEST_CASE("cancel_all aborts a request in flight with errc::cancelled") {
     run_async([&](auto ex) -> asio::awaitable<int> {
-        auto acceptor = std::make_shared<tcp::acceptor>(
-            ex, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-        auto held = std::make_shared<std::vector<tcp::socket>>();
-        asio::co_spawn(ex, silent_peer(acceptor, held), asio::detached);
-        auto config =
-            local_config("http://127.0.0.1:" + std::to_string(acceptor->local_endpoint().port()));
+        silent_listener peer(ex);
+        auto config = local_config(peer.url());
         config.request_timeout = std::chrono::seconds(30);
         s3::client client(ex, config);
         asio::steady_timer later(ex, std::chrono::milliseconds(200));
@@ -145,7 +155,6 @@ TEST_CASE("cancel_all aborts a request in flight with errc::cancelled") {
         REQUIRE_FALSE(got.has_value());
         CHECK(got.err().code == make_error_code(errc::cancelled));
         CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
-        acceptor->close();
         co_return 0;
     });
 }
