@@ -157,7 +157,9 @@ TEST_CASE("replica durability: SIGKILL never loses an acknowledged batch or spli
         for (auto& b : *batches) {
             present.emplace(b.id, std::move(b));
         }
-        for (const auto& [n, id] : acks) {
+        for (const auto& [batch_no, batch_id] : acks) {
+            const auto n = batch_no;  // INFO captures: plain variables, not structured bindings
+            const auto id = batch_id;
             INFO("cycle " << cycle << " batch " << n << " id " << id);
             REQUIRE(present.count(id) == 1);
             const auto expected = crash_batch(cycle, n);
@@ -273,7 +275,7 @@ TEST_CASE("replica durability: two connections see each other; a held lock is SQ
 TEST_CASE("replica durability: a full disk fails the write cleanly and reads keep working") {
     temp_dir dir;
     const auto file = dir.path / "full.db";
-    auto r = replica::open(file, {.max_file_bytes = 256 * 1024});
+    auto r = replica::open(file, {.max_file_bytes = std::uint64_t{256} * 1024});
     REQUIRE(r.has_value());
     REQUIRE(r->apply_remote(
                  std::vector<remote_change>{{"base", confirmed_value{"0", "v0", "bucket", ""}}})
@@ -284,6 +286,7 @@ TEST_CASE("replica durability: a full disk fails the write cleanly and reads kee
 
     // ~300 KiB in one batch: past the limit part-way through the transaction.
     std::vector<local_op> big;
+    big.reserve(300);
     for (int i = 0; i < 300; ++i) {
         big.push_back({"big/" + std::to_string(i), "\"" + std::string(1000, 'x') + "\""});
     }
@@ -306,6 +309,7 @@ TEST_CASE("replica durability: a full disk fails the write cleanly and reads kee
 
     // The same for a big remote diff.
     std::vector<remote_change> diff;
+    diff.reserve(300);
     for (int i = 0; i < 300; ++i) {
         diff.push_back({"remote/" + std::to_string(i),
                         confirmed_value{std::string(1000, 'y'), "v", "bucket", ""}});
@@ -345,6 +349,7 @@ TEST_CASE("replica durability: 100,000 keys (figures printed, not asserted)") {
         start = steady::now();
         for (int b = 0; b < 100; ++b) {
             std::vector<local_op> batch;
+            batch.reserve(1000);
             for (int i = 0; i < 1000; ++i) {
                 batch.push_back({"local/" + std::to_string(b * 1000 + i), "1"});
             }

@@ -45,6 +45,7 @@ remote_change remote_put(std::string key, std::string value) {
 
 void seed_remote(replica& r, const std::vector<std::string>& keys) {
     std::vector<remote_change> diff;
+    diff.reserve(keys.size());
     for (const auto& k : keys) {
         diff.push_back(remote_put(k, "\"" + k + "\""));
     }
@@ -100,16 +101,14 @@ TEST_CASE("replica list: prefixes at the edges of byte order (UTF-8, 0xff, NUL)"
     temp_dir dir;
     auto r = open_replica(dir);
     const std::string nul_key("p\0q", 3);
-    seed_remote(r, {"\xc3\xa9t\xc3\xa9", "\xc3\xa9", "\xc3\xaa", "p", nul_key, "pq",
-                    "\xff\xff"
-                    "a",
-                    "\xff", "\xff\xff"});
+    const std::string ffa = std::string("\xff\xff") + 'a';
+    seed_remote(r, {"\xc3\xa9t\xc3\xa9", "\xc3\xa9", "\xc3\xaa", "p", nul_key, "pq", ffa, "\xff",
+                    "\xff\xff"});
     CHECK(keys_of(r.list("\xc3\xa9", 100).value()) ==
           std::vector<std::string>{"\xc3\xa9", "\xc3\xa9t\xc3\xa9"});
     // A prefix of only 0xff bytes has no successor: the range is open above.
-    CHECK(keys_of(r.list("\xff", 100).value()) == std::vector<std::string>{"\xff", "\xff\xff",
-                                                                           "\xff\xff"
-                                                                           "a"});
+    CHECK(keys_of(r.list("\xff", 100).value()) ==
+          std::vector<std::string>{"\xff", "\xff\xff", ffa});
     CHECK(keys_of(r.list("\xff\xff", 100).value()) == std::vector<std::string>{"\xff\xff",
                                                                                "\xff\xff"
                                                                                "a"});
@@ -121,6 +120,7 @@ TEST_CASE("replica list: cursor pagination") {
     temp_dir dir;
     auto r = open_replica(dir);
     std::vector<std::string> keys;
+    keys.reserve(25);
     for (int i = 0; i < 25; ++i) {
         keys.push_back((i < 10 ? "item/0" : "item/") + std::to_string(i));
     }

@@ -153,6 +153,7 @@ TEST_CASE("replica outbox: pending batches come oldest first, up to the limit") 
     temp_dir dir;
     auto r = open_replica(dir);
     std::vector<std::int64_t> ids;
+    ids.reserve(5);
     for (int i = 0; i < 5; ++i) {
         ids.push_back(
             r.enqueue_local_write(std::vector{put("k" + std::to_string(i), "1")}).value().batch_id);

@@ -102,7 +102,7 @@ TEST_CASE("replica schema: the connection settings (WAL, synchronous, foreign ke
         CHECK(s->busy_timeout_ms == 250);
     }
     {
-        auto r = replica::open(file, {.max_file_bytes = 1024 * 1024});
+        auto r = replica::open(file, {.max_file_bytes = std::uint64_t{1024} * 1024});
         REQUIRE(r.has_value());
         auto s = r->settings();
         REQUIRE(s.has_value());
@@ -226,6 +226,7 @@ TEST_CASE("replica schema: a corrupted replica fails with SQLITE_CORRUPT, never 
         auto r = replica::open(file);
         REQUIRE(r.has_value());
         std::vector<remote_change> diff;
+        diff.reserve(2000);
         for (int i = 0; i < 2000; ++i) {
             diff.push_back(
                 {"key/" + std::to_string(i), confirmed_value{std::string(100, 'x'), "v", "b", ""}});
@@ -236,7 +237,7 @@ TEST_CASE("replica schema: a corrupted replica fails with SQLITE_CORRUPT, never 
     {
         std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
         f.seekp(4096);
-        const std::string noise(16 * 4096, '\x5a');
+        const std::string noise(std::size_t{16} * 4096, '\x5a');
         f.write(noise.data(), static_cast<std::streamsize>(noise.size()));
     }
     auto r = replica::open(file);

@@ -21,7 +21,9 @@ namespace {
 // Switches the connection to the settings every replica runs with. The file has been checked
 // to be ours (or empty) already: journal_mode=WAL rewrites the header.
 status configure(sqlite::database& db, const options& opts, std::string_view name) {
-    const auto ctx = [&](error e) { return with_context("replica " + std::string(name), e); };
+    const auto ctx = [&](error e) {
+        return with_context("replica " + std::string(name), std::move(e));
+    };
 
     if (auto done = db.exec("PRAGMA busy_timeout = " + std::to_string(opts.busy_timeout.count()),
                             "set busy_timeout");
