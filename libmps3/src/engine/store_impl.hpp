@@ -101,6 +101,9 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
     boost::asio::awaitable<status> async_sync_once();
     boost::asio::awaitable<status> async_upload_one(bool& uploaded);
     boost::asio::awaitable<status> async_poll();
+    /// An entry's validity as readers will judge it, from its listed LastModified.
+    boost::asio::awaitable<protocol::time_verdict> async_listed_verdict(
+        const std::string& entry_key, protocol::timestamp t);
 };
 
 }  // namespace mps3

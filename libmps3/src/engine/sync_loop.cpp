@@ -129,6 +129,23 @@ asio::awaitable<status> store::impl::async_poll() {
     co_return success{};
 }
 
+asio::awaitable<protocol::time_verdict> store::impl::async_listed_verdict(
+    const std::string& entry_key, protocol::timestamp t) {
+    s3::list_options just_this;
+    just_this.prefix = entry_key;
+    just_this.max_keys = 1;
+    auto listed = co_await s3.async_list_objects_v2(config.bucket, just_this);
+    if (!listed || listed->objects.empty() || listed->objects.front().key != entry_key ||
+        !listed->objects.front().last_modified_time) {
+        co_return protocol::time_verdict::uncertain;
+    }
+    observe(listed->meta);
+    const auto modified = protocol::to_timestamp(*listed->objects.front().last_modified_time);
+    const auto distance = t > modified ? t - modified : modified - t;
+    co_return distance < protocol::validity_window ? protocol::time_verdict::valid
+                                                   : protocol::time_verdict::invalid;
+}
+
 asio::awaitable<status> store::impl::async_upload_one(bool& uploaded) {
     uploaded = false;
     auto pending = db.pending_batches(batches_per_entry);
@@ -277,7 +294,13 @@ asio::awaitable<status> store::impl::async_upload_one(bool& uploaded) {
             .local_received =
                 protocol::to_timestamp(put->meta.received_at) + config.local_clock_skew,
             .server_date = protocol::to_timestamp(*put->meta.server_date)};
-        const auto verdict = protocol::check_entry_time(t, protocol::last_modified_range(sample));
+        auto verdict = protocol::check_entry_time(t, protocol::last_modified_range(sample));
+        if (verdict == protocol::time_verdict::uncertain) {
+            // The response's Date only brackets LastModified within about a second; readers
+            // judge by the LastModified they list, so list it. This settles entries stamped
+            // just after a writer whose clock runs seconds fast (+1 ms over its entry).
+            verdict = co_await async_listed_verdict(entry_key, t);
+        }
         if (verdict == protocol::time_verdict::valid) {
             committed = true;
             base = std::move(*state);
