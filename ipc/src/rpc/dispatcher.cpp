@@ -1,0 +1,190 @@
+#include "rpc/dispatcher.hpp"
+
+#include "rpc/describe.hpp"
+#include "rpc/response.hpp"
+
+#include <exception>
+#include <utility>
+#include <vector>
+
+namespace mps3::ipc {
+namespace detail {
+
+// The responses of one line being gathered. Replies share it; the last answer writes the line.
+struct pending_line {
+    bool batch = false;
+    std::vector<std::string> parts;  // per item: its response JSON; empty for a notification
+    std::size_t outstanding = 0;
+    dispatcher::write_fn write;
+
+    void fill(std::size_t slot, std::string json) {
+        parts[slot] = std::move(json);
+        settle();
+    }
+
+    void settle() {
+        if (--outstanding == 0) {
+            flush();
+        }
+    }
+
+    void flush() {
+        if (!batch) {
+            if (!parts.front().empty()) {
+                write(to_line(std::move(parts.front())));
+            }
+            return;
+        }
+        std::vector<std::string> present;
+        present.reserve(parts.size());
+        for (auto& p : parts) {
+            if (!p.empty()) {
+                present.push_back(std::move(p));
+            }
+        }
+        // A batch of only notifications gets nothing back at all (specification, section 6).
+        if (!present.empty()) {
+            write(batch_line(present));
+        }
+    }
+};
+
+}  // namespace detail
+
+reply::reply(std::shared_ptr<detail::pending_line> line, std::size_t slot, rpc_id id)
+    : line_(std::move(line)), slot_(slot), id_(std::move(id)) {}
+
+reply::reply(reply&& other) noexcept
+    : line_(std::move(other.line_)),
+      slot_(other.slot_),
+      id_(std::move(other.id_)),
+      done_(std::exchange(other.done_, true)) {}
+
+reply& reply::operator=(reply&& other) noexcept {
+    if (this != &other) {
+        if (!done_ && line_) {
+            // The reply being overwritten was never answered: answer it now, as its
+            // destructor would have.
+            finish(error_json(id_, rpc_error(rpc_code::internal_error,
+                                             "Internal error: the request was dropped")));
+        }
+        line_ = std::move(other.line_);
+        slot_ = other.slot_;
+        id_ = std::move(other.id_);
+        done_ = std::exchange(other.done_, true);
+    }
+    return *this;
+}
+
+reply::~reply() {
+    if (!done_ && line_) {
+        finish(error_json(id_, rpc_error(rpc_code::internal_error,
+                                         "Internal error: the method ended without an answer")));
+    }
+}
+
+void reply::result(std::string_view result_json_text) {
+    if (done_) {
+        return;
+    }
+    if (!line_) {
+        done_ = true;  // a notification: nobody reads a result
+        return;
+    }
+    finish(ipc::result_json(id_, result_json_text));
+}
+
+void reply::error(const rpc_error& e) {
+    if (done_) {
+        return;
+    }
+    if (!line_) {
+        done_ = true;
+        return;
+    }
+    finish(error_json(id_, e));
+}
+
+void reply::send(const rpc_result<std::string>& r) {
+    if (r) {
+        result(r.value());
+    } else {
+        error(r.error());
+    }
+}
+
+void reply::finish(std::string json) {
+    done_ = true;
+    auto line = std::move(line_);
+    line->fill(slot_, std::move(json));
+}
+
+bool dispatcher::add(std::string name, handler h) {
+    if (name.starts_with("rpc.") || !h) {
+        return false;
+    }
+    methods_.insert_or_assign(std::move(name), std::move(h));
+    return true;
+}
+
+bool dispatcher::add_sync(std::string name, sync_handler h) {
+    if (!h) {
+        return false;
+    }
+    return add(std::move(name),
+               [h = std::move(h)](const request& r, reply& answer) { answer.send(h(r)); });
+}
+
+bool dispatcher::has(std::string_view name) const {
+    return methods_.find(name) != methods_.end();
+}
+
+void dispatcher::dispatch(std::string_view line, write_fn write) const {
+    dispatch(parse_message(line, limits_), std::move(write));
+}
+
+void dispatcher::dispatch(message msg, write_fn write) const {
+    auto pending = std::make_shared<detail::pending_line>();
+    pending->batch = msg.batch;
+    pending->parts.resize(msg.items.size());
+    pending->write = std::move(write);
+    // Held until every request has been started, so that synchronous answers cannot complete
+    // the line while later requests have not run yet.
+    pending->outstanding = 1;
+    for (std::size_t i = 0; i < msg.items.size(); ++i) {
+        if (auto* refused = std::get_if<rejected>(&msg.items[i])) {
+            pending->parts[i] = error_json(refused->id, refused->error);
+            continue;
+        }
+        const auto& r = std::get<request>(msg.items[i]);
+        if (r.id) {
+            ++pending->outstanding;
+            reply answer(pending, i, *r.id);
+            run(r, answer);
+        } else {
+            reply answer(nullptr);
+            run(r, answer);
+        }
+    }
+    pending->settle();
+}
+
+void dispatcher::run(const request& r, reply& answer) const {
+    const auto it = methods_.find(r.method);
+    if (it == methods_.end()) {
+        answer.error(rpc_error(rpc_code::method_not_found,
+                               "Method not found: " + detail::quoted_excerpt(r.method)));
+        return;
+    }
+    // A bad request must never take the daemon down: a handler that throws answers -32603.
+    try {
+        it->second(r, answer);
+    } catch (const std::exception& e) {
+        answer.error(
+            rpc_error(rpc_code::internal_error, std::string("Internal error: ") + e.what()));
+    } catch (...) {
+        answer.error(rpc_error(rpc_code::internal_error, "Internal error: unknown exception"));
+    }
+}
+
+}  // namespace mps3::ipc

@@ -1,0 +1,86 @@
+#include "rpc/json_builder.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace mps3::ipc::detail {
+namespace {
+
+// RapidJSON measures strings in 32 bits; frames are far smaller, but a longer string must fail
+// rather than be truncated.
+bool fits(std::string_view s) {
+    return s.size() <= std::numeric_limits<rapidjson::SizeType>::max();
+}
+
+}  // namespace
+
+json_builder& json_builder::begin_object() {
+    return check(writer_.StartObject());
+}
+
+json_builder& json_builder::end_object() {
+    return check(writer_.EndObject());
+}
+
+json_builder& json_builder::begin_array() {
+    return check(writer_.StartArray());
+}
+
+json_builder& json_builder::end_array() {
+    return check(writer_.EndArray());
+}
+
+json_builder& json_builder::key(std::string_view name) {
+    return check(fits(name) &&
+                 writer_.Key(name.data(), static_cast<rapidjson::SizeType>(name.size())));
+}
+
+json_builder& json_builder::string(std::string_view s) {
+    return check(fits(s) && writer_.String(s.data(), static_cast<rapidjson::SizeType>(s.size())));
+}
+
+json_builder& json_builder::integer(std::int64_t n) {
+    return check(writer_.Int64(n));
+}
+
+json_builder& json_builder::uinteger(std::uint64_t n) {
+    return check(writer_.Uint64(n));
+}
+
+json_builder& json_builder::boolean(bool b) {
+    return check(writer_.Bool(b));
+}
+
+json_builder& json_builder::null() {
+    return check(writer_.Null());
+}
+
+json_builder& json_builder::id(const rpc_id& id) {
+    switch (id.type()) {
+        case rpc_id::kind::null:
+            return null();
+        case rpc_id::kind::number:
+            return raw(id.text());
+        case rpc_id::kind::string:
+            return string(id.text());
+    }
+    return null();
+}
+
+json_builder& json_builder::raw(std::string_view json) {
+    if (json.empty()) {
+        return check(false);  // would leave a value out and break the document
+    }
+    if (json.find('\n') == std::string_view::npos) {
+        return check(writer_.RawValue(json.data(), json.size(), rapidjson::kObjectType));
+    }
+    std::string one_line(json);
+    std::replace(one_line.begin(), one_line.end(), '\n', ' ');
+    return check(writer_.RawValue(one_line.data(), one_line.size(), rapidjson::kObjectType));
+}
+
+json_builder& json_builder::value(const rapidjson::Value& v) {
+    return check(v.Accept(writer_));
+}
+
+}  // namespace mps3::ipc::detail

@@ -1,0 +1,120 @@
+#include "rpc/message.hpp"
+
+#include "rpc/describe.hpp"
+#include "rpc/id_reader.hpp"
+
+#include <array>
+#include <utility>
+
+namespace mps3::ipc {
+namespace {
+
+using detail::as_view;
+using detail::json_type_name;
+
+rejected invalid(rpc_id id, const std::string& why) {
+    return {std::move(id), rpc_error(rpc_code::invalid_request, "Invalid Request: " + why)};
+}
+
+message_item validate(const std::shared_ptr<rapidjson::Document>& doc, const rapidjson::Value& v,
+                      std::size_t element, detail::id_reader& ids) {
+    if (!v.IsObject()) {
+        return invalid(rpc_id(),
+                       "a request must be an object, not " + std::string(json_type_name(v)));
+    }
+    // The members JSON-RPC defines, each at most once: with two "method"s, which one runs
+    // would depend on the parser.
+    constexpr std::array<std::string_view, 4> names = {"jsonrpc", "method", "params", "id"};
+    std::array<const rapidjson::Value*, 4> found{};
+    for (const auto& member : v.GetObject()) {
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            if (as_view(member.name) != names[i]) {
+                continue;
+            }
+            if (found[i] != nullptr) {
+                return invalid(rpc_id(), "member '" + std::string(names[i]) + "' appears twice");
+            }
+            found[i] = &member.value;
+        }
+    }
+    const auto [jsonrpc, method, params, id_value] = found;
+
+    // The id first: an error about the rest can then carry it, so the client learns which of
+    // its requests was refused.
+    std::optional<rpc_id> id;
+    if (id_value != nullptr) {
+        id = ids.read(*id_value, element);
+        if (!id) {
+            return invalid(rpc_id(), "'id' must be a string, a number or null, not " +
+                                         std::string(json_type_name(*id_value)));
+        }
+    }
+    const rpc_id echo = id.value_or(rpc_id());
+    if (jsonrpc == nullptr) {
+        return invalid(echo, "'jsonrpc' is missing (it must be \"2.0\")");
+    }
+    if (!jsonrpc->IsString() || as_view(*jsonrpc) != "2.0") {
+        return invalid(echo, "'jsonrpc' must be \"2.0\"");
+    }
+    if (method == nullptr) {
+        return invalid(echo, "'method' is missing");
+    }
+    if (!method->IsString()) {
+        return invalid(echo,
+                       "'method' must be a string, not " + std::string(json_type_name(*method)));
+    }
+    if (params != nullptr && !params->IsObject() && !params->IsArray()) {
+        return invalid(echo, "'params' must be an object or an array, not " +
+                                 std::string(json_type_name(*params)));
+    }
+    request r;
+    r.method = std::string(as_view(*method));
+    r.id = std::move(id);
+    if (params != nullptr) {
+        // Aliasing: points at the member, keeps the document alive.
+        r.params_value = std::shared_ptr<const rapidjson::Value>(doc, params);
+    }
+    return r;
+}
+
+message single(rejected r) {
+    message out;
+    out.items.emplace_back(std::move(r));
+    return out;
+}
+
+}  // namespace
+
+message parse_message(std::string_view line, const parse_limits& limits) {
+    auto parsed = json::parse(line, limits.max_depth);
+    if (!parsed) {
+        return single(
+            {rpc_id(), rpc_error(rpc_code::parse_error, "Parse error: " + parsed.err().message)});
+    }
+    auto doc = std::make_shared<rapidjson::Document>(std::move(parsed).value());
+    detail::id_reader ids(line);
+    if (!doc->IsArray()) {
+        message out;
+        out.items.push_back(validate(doc, *doc, 0, ids));
+        return out;
+    }
+    const auto batch = doc->GetArray();
+    if (batch.Empty()) {
+        return single(invalid(rpc_id(), "an empty batch"));
+    }
+    if (batch.Size() > limits.max_batch) {
+        return single(invalid(rpc_id(), "a batch of " + std::to_string(batch.Size()) +
+                                            " requests; at most " +
+                                            std::to_string(limits.max_batch) + " are allowed"));
+    }
+    message out;
+    out.batch = true;
+    out.items.reserve(batch.Size());
+    std::size_t element = 0;
+    for (const auto& v : batch) {
+        out.items.push_back(validate(doc, v, element++, ids));
+    }
+    return out;
+}
+
+}  // namespace mps3::ipc
