@@ -101,6 +101,12 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
     boost::asio::awaitable<status> async_sync_once();
     boost::asio::awaitable<status> async_upload_one(bool& uploaded);
     boost::asio::awaitable<status> async_poll();
+    /// Settles batches left "uploading": completes those whose entry landed, requeues the rest.
+    boost::asio::awaitable<status> async_recover_attempts(
+        const std::vector<replica::outbox_batch>& pending);
+    /// Whether the entry is listed with |t - LastModified| < 5 s; an error if the LIST failed.
+    boost::asio::awaitable<result<bool>> async_entry_listed_valid(const std::string& entry_key,
+                                                                  protocol::timestamp t);
     /// An entry's validity as readers will judge it, from its listed LastModified.
     boost::asio::awaitable<protocol::time_verdict> async_listed_verdict(
         const std::string& entry_key, protocol::timestamp t);

@@ -129,21 +129,106 @@ asio::awaitable<status> store::impl::async_poll() {
     co_return success{};
 }
 
-asio::awaitable<protocol::time_verdict> store::impl::async_listed_verdict(
-    const std::string& entry_key, protocol::timestamp t) {
+asio::awaitable<result<bool>> store::impl::async_entry_listed_valid(const std::string& entry_key,
+                                                                    protocol::timestamp t) {
     s3::list_options just_this;
     just_this.prefix = entry_key;
     just_this.max_keys = 1;
     auto listed = co_await s3.async_list_objects_v2(config.bucket, just_this);
-    if (!listed || listed->objects.empty() || listed->objects.front().key != entry_key ||
-        !listed->objects.front().last_modified_time) {
-        co_return protocol::time_verdict::uncertain;
+    if (!listed) {
+        co_return std::move(listed).err();
     }
     observe(listed->meta);
+    if (listed->objects.empty() || listed->objects.front().key != entry_key ||
+        !listed->objects.front().last_modified_time) {
+        co_return false;
+    }
     const auto modified = protocol::to_timestamp(*listed->objects.front().last_modified_time);
     const auto distance = t > modified ? t - modified : modified - t;
-    co_return distance < protocol::validity_window ? protocol::time_verdict::valid
-                                                   : protocol::time_verdict::invalid;
+    co_return distance < protocol::validity_window;
+}
+
+asio::awaitable<protocol::time_verdict> store::impl::async_listed_verdict(
+    const std::string& entry_key, protocol::timestamp t) {
+    auto valid = co_await async_entry_listed_valid(entry_key, t);
+    if (!valid) {
+        co_return protocol::time_verdict::uncertain;
+    }
+    co_return *valid ? protocol::time_verdict::valid : protocol::time_verdict::invalid;
+}
+
+asio::awaitable<status> store::impl::async_recover_attempts(
+    const std::vector<replica::outbox_batch>& pending) {
+    // Group the batches of each interrupted attempt; an attempt committed iff one of the entry
+    // keys it noted is listed as a valid entry (an entry key is never reused by anyone).
+    std::map<std::string, std::vector<const replica::outbox_batch*>> attempts;
+    for (const auto& b : pending) {
+        if (b.state == replica::batch_state::uploading) {
+            attempts[b.attempt_id.value_or("")].push_back(&b);
+        }
+    }
+    for (const auto& [attempt, batches] : attempts) {
+        bool landed = false;
+        for (const auto& key : batches.front()->entry_keys) {
+            const auto parsed = protocol::parse_entry_key(config.manifest_key, key);
+            if (!parsed || !parsed->ts) {
+                continue;
+            }
+            // A failed LIST decides nothing: try again on the next round.
+            auto valid = co_await async_entry_listed_valid(key, *parsed->ts);
+            if (!valid) {
+                co_return std::move(valid).err();
+            }
+            if (*valid) {
+                landed = true;
+                break;
+            }
+        }
+        std::vector<std::int64_t> ids;
+        for (const auto* b : batches) {
+            ids.push_back(b->id);
+        }
+        if (!landed) {
+            // Not in the bucket (or collected after the window and so unknowable): upload
+            // again. Documented in docs/replica.md.
+            if (auto requeued = db.requeue(ids); !requeued) {
+                co_return requeued;
+            }
+            continue;
+        }
+        // Confirm what that entry wrote: per key, the last op of the attempt's batches, with
+        // the version the attempt chose for it.
+        std::map<std::string, std::pair<std::optional<std::string>, std::string>> last;
+        for (const auto* b : batches) {
+            for (const auto& op : b->ops) {
+                auto& slot = last[op.key];
+                slot.first = op.value;
+                if (op.upload_version) {
+                    slot.second = *op.upload_version;
+                }
+            }
+        }
+        std::vector<replica::remote_change> confirmed;
+        for (auto& [key, value_version] : last) {
+            if (!value_version.first) {
+                confirmed.push_back({key, std::nullopt});
+                continue;
+            }
+            replica::confirmed_value value{.value = std::move(*value_version.first),
+                                           .version = value_version.second,
+                                           .bucket = config.bucket,
+                                           .replication = std::string()};
+            confirmed.push_back({key, std::move(value)});
+        }
+        log(log_level::info, "an interrupted upload had landed; not uploading it again");
+        auto done = db.complete_upload(ids, confirmed);
+        if (!done) {
+            co_return std::move(done).err();
+        }
+        notify(*done);
+        ++entries_written;
+    }
+    co_return success{};
 }
 
 asio::awaitable<status> store::impl::async_upload_one(bool& uploaded) {
@@ -155,18 +240,17 @@ asio::awaitable<status> store::impl::async_upload_one(bool& uploaded) {
     if (pending->empty()) {
         co_return success{};
     }
-    // A batch left "uploading" by a crash or a failed attempt is uploaded again: every attempt
-    // uses new versions and a new entry key, and re-applying a batch's own update is idempotent.
-    std::vector<std::int64_t> stale;
-    for (const auto& b : *pending) {
-        if (b.state == replica::batch_state::uploading) {
-            stale.push_back(b.id);
+    // A batch left "uploading" (a crash, or an entry PUT whose answer never came) may already
+    // be in the bucket: uploading it again would re-apply it over later writes of other
+    // writers. Settle those attempts first.
+    if (std::any_of(pending->begin(), pending->end(),
+                    [](const auto& b) { return b.state == replica::batch_state::uploading; })) {
+        auto recovered = co_await async_recover_attempts(*pending);
+        if (!recovered) {
+            co_return recovered;
         }
-    }
-    if (!stale.empty()) {
-        if (auto requeued = db.requeue(stale); !requeued) {
-            co_return requeued;
-        }
+        uploaded = true;  // the outbox changed: read it again
+        co_return success{};
     }
 
     std::vector<protocol::write_batch> queue;
@@ -276,11 +360,24 @@ asio::awaitable<status> store::impl::async_upload_one(bool& uploaded) {
         // collide within one millisecond must not overwrite each other's entry.
         auto put = co_await s3.async_put_object(config.bucket, entry_key, *body, entry_put);
         if (!put && put.err().code == make_error_code(errc::precondition_failed)) {
+            // Taken: by another writer, or by our own earlier try of this very request whose
+            // answer was lost (the client retried it). Ours if the bytes are ours.
+            auto existing = co_await s3.async_get_object(config.bucket, entry_key);
+            if (existing && existing->body == *body) {
+                if (co_await async_listed_verdict(entry_key, t) == protocol::time_verdict::valid) {
+                    committed = true;
+                    base = std::move(*state);
+                    newest_seen = std::max(newest_seen.value_or(t), t);
+                    break;
+                }
+                continue;  // ours but invalid: readers ignore it
+            }
             log(log_level::warn, "entry key " + entry_key + " already taken; taking another");
             continue;
         }
         if (!put) {
-            (void)db.requeue(batch_ids);
+            // The entry may have landed even though no answer came: leave the batches
+            // "uploading" with the entry key noted; the next upload looks for it first.
             co_return std::move(put).err();
         }
         observe(put->meta);
