@@ -3,6 +3,7 @@
 // commits and a held write lock is a clear SQLITE_BUSY; a full disk leaves nothing
 // half-written and reads keep working. Plus the 100,000-key figures (printed, not asserted).
 #include "replica/replica.hpp"
+#include "replica_test_support.hpp"
 
 #include <doctest/doctest.h>
 #include <signal.h>
@@ -23,21 +24,7 @@ using namespace mps3::replica;
 
 namespace {
 
-struct temp_dir {
-    std::filesystem::path path;
-    temp_dir() {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "mps3-replica-XXXXXX").string();
-        REQUIRE(mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-};
+using mps3::replica::testing::temp_dir;
 
 using steady = std::chrono::steady_clock;
 

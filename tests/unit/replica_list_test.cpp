@@ -2,6 +2,7 @@
 // are plain characters), cursor pagination, the overlay, and a randomized cross-check
 // against a std::map model.
 #include "replica/replica.hpp"
+#include "replica_test_support.hpp"
 
 #include <doctest/doctest.h>
 
@@ -17,21 +18,7 @@ using namespace mps3::replica;
 
 namespace {
 
-struct temp_dir {
-    std::filesystem::path path;
-    temp_dir() {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "mps3-replica-XXXXXX").string();
-        REQUIRE(mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-};
+using mps3::replica::testing::temp_dir;
 
 replica open_replica(const temp_dir& dir) {
     auto r = replica::open(dir.path / "store.db", {.synchronous = sync_mode::normal});

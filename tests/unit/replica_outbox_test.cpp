@@ -1,6 +1,7 @@
 // The outbox: read-your-writes over kv, atomic batches, and the upload states
 // (queued -> uploading -> completed, requeued or discarded).
 #include "replica/replica.hpp"
+#include "replica_test_support.hpp"
 
 #include <doctest/doctest.h>
 
@@ -15,27 +16,10 @@ using namespace mps3::replica;
 
 namespace {
 
-struct temp_dir {
-    std::filesystem::path path;
-    temp_dir() {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "mps3-replica-XXXXXX").string();
-        REQUIRE(mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-};
+using mps3::replica::testing::temp_dir;
 
 // A clock the test moves by hand.
-struct manual_clock {
-    std::shared_ptr<std::int64_t> ms = std::make_shared<std::int64_t>(1'700'000'000'000);
-    time_point operator()() const { return time_point(std::chrono::milliseconds(*ms)); }
-};
+using mps3::replica::testing::manual_clock;
 
 replica open_replica(const temp_dir& dir, const manual_clock& clock = {}) {
     auto r = replica::open(dir.path / "store.db", {.clock = clock});

@@ -2,6 +2,7 @@
 // empty (version 0) database, all-or-nothing migrations, and the files we must refuse.
 #include "replica/replica.hpp"
 #include "replica/schema.hpp"
+#include "replica_test_support.hpp"
 
 #include <doctest/doctest.h>
 #include <sqlite3.h>
@@ -17,21 +18,7 @@ using namespace mps3::replica;
 
 namespace {
 
-struct temp_dir {
-    std::filesystem::path path;
-    temp_dir() {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "mps3-replica-XXXXXX").string();
-        REQUIRE(mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-};
+using mps3::replica::testing::temp_dir;
 
 // A plain SQLite connection, as another program (or an older mps3d) would have made the file.
 void raw_exec(const std::filesystem::path& file, const std::string& sql) {

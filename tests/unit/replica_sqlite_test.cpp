@@ -1,6 +1,7 @@
 // The RAII layer over SQLite: binding (text with NULs, NULL, the empty-BLOB upper bound),
 // error messages, the statement cache, and the transaction guard.
 #include "replica/sqlite.hpp"
+#include "replica_test_support.hpp"
 
 #include <doctest/doctest.h>
 #include <sqlite3.h>
@@ -14,21 +15,7 @@ using namespace mps3::replica::sqlite;
 
 namespace {
 
-struct temp_dir {
-    std::filesystem::path path;
-    temp_dir() {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "mps3-replica-XXXXXX").string();
-        REQUIRE(mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-};
+using mps3::replica::testing::temp_dir;
 
 database open_db(const temp_dir& dir) {
     auto db = database::open((dir.path / "t.db").string(), true);
