@@ -3,9 +3,7 @@
 // the randomized engine test means something.
 #include <doctest/doctest.h>
 
-// The unit-test binary does not link the test-support library (tests/CMakeLists.txt), and the
-// checker is pure, so it is compiled in here as well.
-#include "../support/causal_checker.cpp"  // NOLINT(bugprone-suspicious-include)
+#include "causal_checker.hpp"
 
 #include <optional>
 #include <string>
