@@ -13,8 +13,9 @@ build_packages=(
   libsqlite3-dev libssl-dev libsystemd-dev zlib1g-dev ca-certificates
 )
 # Ceph RGW (single-node memstore cluster) and s3rver (npm) are the tests' S3 servers;
-# curl signs the readiness probes of tests/servers/s3server.
-test_packages=(radosgw ceph-mon ceph-osd ceph-common curl)
+# curl signs the readiness probes of tests/servers/s3server; systemd brings systemd-analyze,
+# which checks the shipped unit files (ctest systemd_units).
+test_packages=(radosgw ceph-mon ceph-osd ceph-common curl systemd)
 
 want_tests=0
 for arg in "$@"; do
