@@ -30,6 +30,8 @@ std::string_view standard_message(int code) {
             return "Storage error";
         case rpc_code::not_found:
             return "Not found";
+        case rpc_code::forbidden:
+            return "Forbidden";
     }
     return "Server error";
 }

@@ -28,6 +28,7 @@ enum class rpc_code : int {
     offline = -32005,          // the bucket is needed but the store is offline or unreachable
     storage_error = -32006,    // the local replica or the bucket failed the operation
     not_found = -32007,        // the thing named does not exist (e.g. a subscription id)
+    forbidden = -32008,        // the connecting process's user may not use this daemon
 };
 
 /// The error member of a response. `code` is an int, not an rpc_code, because a client must be

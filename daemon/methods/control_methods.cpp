@@ -1,0 +1,126 @@
+// status, setOnline, flush: how a store is doing, and the controls over its bucket traffic.
+#include "methods/method_env.hpp"
+
+#include "rpc/json_builder.hpp"
+#include "s3/time_format.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include <string>
+#include <utility>
+
+namespace mps3::daemon::methods_detail {
+namespace {
+
+namespace asio = boost::asio;
+using ipc::rpc_result;
+using ipc::detail::json_builder;
+
+void optional_time(json_builder& out, std::string_view name,
+                   const std::optional<std::chrono::system_clock::time_point>& t) {
+    out.key(name);
+    if (t) {
+        out.string(s3::detail::format_iso8601(*t));
+    } else {
+        out.null();
+    }
+}
+
+rpc_result<std::string> status_of(const ipc::request& r, const method_env& env) {
+    const auto args = r.args();
+    if (auto unknown = args.only({"store"})) {
+        return *unknown;
+    }
+    auto target = store_of(args, env);
+    if (!target) {
+        return std::move(target).error();
+    }
+    const auto st = (*target)->store->get_status();
+    json_builder out;
+    out.begin_object()
+        .key("store")
+        .string((*target)->name)
+        .key("online")
+        .boolean(st.online)
+        .key("queuedWrites")
+        .uinteger(st.queued_writes);
+    optional_time(out, "oldestQueued", st.oldest_queued);
+    optional_time(out, "lastSync", st.last_sync);
+    out.key("clockOffsetMs")
+        .integer(st.clock_offset.count())
+        .key("lastError")
+        .string(st.last_error)
+        .key("entriesWritten")
+        .uinteger(st.entries_written)
+        .key("lastSeq")
+        .uinteger(st.last_seq)
+        .end_object();
+    if (!out.ok()) {
+        return ipc::rpc_error(ipc::rpc_code::internal_error,
+                              "Internal error: the status could not be written as JSON");
+    }
+    return out.str();
+}
+
+rpc_result<std::string> set_online(const ipc::request& r, const method_env& env) {
+    const auto args = r.args();
+    if (auto unknown = args.only({"online", "store"})) {
+        return *unknown;
+    }
+    auto target = store_of(args, env);
+    auto online = args.required_bool("online");
+    if (!target) {
+        return std::move(target).error();
+    }
+    if (!online) {
+        return std::move(online).error();
+    }
+    (*target)->store->set_online(*online);
+    if (env.log) {
+        env.log(log_level::info, "ipc",
+                "store " + (*target)->name + (*online ? " set online" : " set offline") +
+                    " by a client");
+    }
+    json_builder out;
+    out.begin_object().key("online").boolean(*online).end_object();
+    return out.str();
+}
+
+asio::awaitable<void> answer_when_flushed(ipc::reply answer, mps3::store* target,
+                                          std::chrono::milliseconds timeout) {
+    auto flushed = co_await target->async_flush(timeout);
+    if (flushed) {
+        answer.result("{}");
+    } else {
+        answer.error(to_answer(flushed.err()));
+    }
+}
+
+void flush(const ipc::request& r, ipc::reply& answer, const method_env& env) {
+    const auto args = r.args();
+    if (auto unknown = args.only({"timeoutMs", "store"})) {
+        return answer.error(*unknown);
+    }
+    auto target = store_of(args, env);
+    auto timeout = timeout_of(args, env);
+    if (!target) {
+        return answer.error(target.error());
+    }
+    if (!timeout) {
+        return answer.error(timeout.error());
+    }
+    asio::co_spawn(env.executor,
+                   answer_when_flushed(std::move(answer), (*target)->store.get(), *timeout),
+                   asio::detached);
+}
+
+}  // namespace
+
+void install_control_methods(ipc::dispatcher& methods, const method_env& env) {
+    methods.add_sync("status", [env](const ipc::request& r) { return status_of(r, env); });
+    methods.add_sync("setOnline", [env](const ipc::request& r) { return set_online(r, env); });
+    methods.add("flush", [env](const ipc::request& r, ipc::reply& a) { flush(r, a, env); });
+}
+
+}  // namespace mps3::daemon::methods_detail

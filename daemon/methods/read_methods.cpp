@@ -1,0 +1,145 @@
+// get, getAll, list: answered from the replica (local writes included, read-your-writes), never
+// waiting for the bucket.
+#include "methods/method_env.hpp"
+
+#include "rpc/json_builder.hpp"
+
+#include <string>
+#include <vector>
+
+namespace mps3::daemon::methods_detail {
+namespace {
+
+using ipc::rpc_error;
+using ipc::rpc_result;
+using ipc::detail::json_builder;
+
+constexpr std::int64_t max_list_limit = 1000;
+constexpr std::int64_t default_list_limit = 100;
+
+rpc_result<std::string> get(const ipc::request& r, const method_env& env) {
+    const auto args = r.args();
+    if (auto unknown = args.only({"key", "store"})) {
+        return *unknown;
+    }
+    auto target = store_of(args, env);
+    auto key = args.required_string("key");
+    if (!target) {
+        return std::move(target).error();
+    }
+    if (!key) {
+        return std::move(key).error();
+    }
+    auto value = (*target)->store->get(std::string(*key));
+    if (!value) {
+        return to_answer(value.err());
+    }
+    json_builder out;
+    out.begin_object().key("found").boolean(value->has_value());
+    if (value->has_value()) {
+        out.key("value").raw(**value);
+    }
+    out.end_object();
+    return out.str();
+}
+
+rpc_result<std::string> get_all(const ipc::request& r, const method_env& env) {
+    const auto args = r.args();
+    if (auto unknown = args.only({"keys", "store"})) {
+        return *unknown;
+    }
+    auto target = store_of(args, env);
+    auto keys = args.required_array("keys");
+    if (!target) {
+        return std::move(target).error();
+    }
+    if (!keys) {
+        return std::move(keys).error();
+    }
+    const auto& list = **keys;
+    if (list.Size() > env.limits.max_keys_per_call) {
+        return ipc::params::invalid(
+            "keys",
+            "an array of at most " + std::to_string(env.limits.max_keys_per_call) + " strings",
+            "'keys' may hold at most " + std::to_string(env.limits.max_keys_per_call) +
+                " keys, not " + std::to_string(list.Size()));
+    }
+    std::vector<std::string> wanted;
+    wanted.reserve(list.Size());
+    for (rapidjson::SizeType i = 0; i < list.Size(); ++i) {
+        if (!list[i].IsString()) {
+            return ipc::params::invalid(
+                "keys", "an array of strings",
+                "'keys' must hold strings only; keys[" + std::to_string(i) + "] is not one");
+        }
+        wanted.emplace_back(list[i].GetString(), list[i].GetStringLength());
+    }
+    auto values = (*target)->store->get_all(wanted);
+    if (!values) {
+        return to_answer(values.err());
+    }
+    json_builder out;
+    out.begin_object().key("entries").begin_array();
+    for (std::size_t i = 0; i < wanted.size(); ++i) {
+        const auto& value = (*values)[i];
+        out.begin_object().key("key").string(wanted[i]).key("found").boolean(value.has_value());
+        if (value) {
+            out.key("value").raw(*value);
+        }
+        out.end_object();
+    }
+    out.end_array().end_object();
+    return out.str();
+}
+
+// The cursor is the last key of the previous page: the next page starts after it.
+rpc_result<std::string> list(const ipc::request& r, const method_env& env) {
+    const auto args = r.args();
+    if (auto unknown = args.only({"prefix", "limit", "cursor", "store"})) {
+        return *unknown;
+    }
+    auto target = store_of(args, env);
+    auto prefix = args.optional_string("prefix");
+    auto limit = args.optional_int("limit", 1, max_list_limit);
+    auto cursor = args.optional_string("cursor");
+    if (!target) {
+        return std::move(target).error();
+    }
+    if (!prefix) {
+        return std::move(prefix).error();
+    }
+    if (!limit) {
+        return std::move(limit).error();
+    }
+    if (!cursor) {
+        return std::move(cursor).error();
+    }
+    const std::string start(prefix->value_or(""));
+    const std::string after(cursor->value_or(""));
+    const auto page_size = static_cast<std::size_t>(limit->value_or(default_list_limit));
+    auto page = (*target)->store->list(start, page_size, after);
+    if (!page) {
+        return to_answer(page.err());
+    }
+    json_builder out;
+    out.begin_object().key("entries").begin_array();
+    for (const auto& e : page->entries) {
+        out.begin_object().key("key").string(e.key).key("value").raw(e.value).end_object();
+    }
+    out.end_array();
+    if (!page->next_after.empty()) {
+        out.key("cursor").string(page->next_after);
+    }
+    out.end_object();
+    return out.str();
+}
+
+}  // namespace
+
+void install_read_methods(ipc::dispatcher& methods, const method_env& env) {
+    methods.add_sync("get", [env](const ipc::request& r) { return get(r, env); });
+    methods.add_sync("getAll", [env](const ipc::request& r) { return get_all(r, env); });
+    methods.add_sync("list", [env](const ipc::request& r) { return list(r, env); });
+}
+
+}  // namespace mps3::daemon::methods_detail

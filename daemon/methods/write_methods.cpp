@@ -1,0 +1,237 @@
+// put, putAll, delete. A write is answered once it is committed in the replica ("local", the
+// default) or once it is in the bucket ("remote": the store's flush, bounded by timeoutMs; on
+// timeout the write stays queued and is still uploaded).
+#include "methods/method_env.hpp"
+
+#include "rpc/json_builder.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mps3::daemon::methods_detail {
+namespace {
+
+namespace asio = boost::asio;
+using ipc::rpc_code;
+using ipc::rpc_error;
+using ipc::rpc_result;
+
+struct write_mode {
+    bool remote = false;
+    std::chrono::milliseconds timeout{0};
+};
+
+rpc_result<write_mode> mode_of(const ipc::params& args, const method_env& env) {
+    auto await = args.optional_string("await");
+    if (!await) {
+        return std::move(await).error();
+    }
+    write_mode mode;
+    if (await->has_value()) {
+        if (**await == "remote") {
+            mode.remote = true;
+        } else if (**await != "local") {
+            return ipc::params::invalid("await", "\"local\" or \"remote\"",
+                                        "'await' must be \"local\" or \"remote\"");
+        }
+    }
+    auto timeout = timeout_of(args, env);
+    if (!timeout) {
+        return std::move(timeout).error();
+    }
+    mode.timeout = *timeout;
+    return mode;
+}
+
+std::string seq_result(std::uint64_t seq) {
+    ipc::detail::json_builder out;
+    out.begin_object().key("seq").uinteger(seq).end_object();
+    return out.str();
+}
+
+asio::awaitable<void> answer_when_uploaded(ipc::reply answer, mps3::store* target,
+                                           std::uint64_t seq, std::chrono::milliseconds timeout) {
+    auto flushed = co_await target->async_flush(timeout);
+    if (flushed) {
+        answer.result(seq_result(seq));
+    } else {
+        answer.error(to_answer(flushed.err()));
+    }
+}
+
+void answer_write(ipc::reply& answer, const method_env& env, named_store& target,
+                  const result<write_receipt>& written, const write_mode& mode) {
+    if (!written) {
+        answer.error(to_answer(written.err()));
+        return;
+    }
+    if (!mode.remote) {
+        answer.result(seq_result(written->seq));
+        return;
+    }
+    asio::co_spawn(
+        env.executor,
+        answer_when_uploaded(std::move(answer), target.store.get(), written->seq, mode.timeout),
+        asio::detached);
+}
+
+// One element of putAll's `ops`: {"key": k, "value": v} or {"key": k, "delete": true}.
+rpc_result<write_op> op_of(const rapidjson::Value& op, std::size_t index, const method_env& env) {
+    const auto where = " (in ops[" + std::to_string(index) + "])";
+    auto located = [&](rpc_error e) {
+        e.message += where;
+        return e;
+    };
+    if (!op.IsObject()) {
+        return ipc::params::invalid("ops", "an array of objects",
+                                    "'ops' must hold objects" + where);
+    }
+    const ipc::params fields(&op);
+    if (auto unknown = fields.only({"key", "value", "delete"})) {
+        return located(*unknown);
+    }
+    auto key = fields.required_string("key");
+    if (!key) {
+        return located(std::move(key).error());
+    }
+    auto value = fields.optional_value("value");
+    auto del = fields.optional_bool("delete");
+    if (!value) {
+        return located(std::move(value).error());
+    }
+    if (!del) {
+        return located(std::move(del).error());
+    }
+    if (*value != nullptr && del->has_value()) {
+        return ipc::params::invalid("ops", "either 'value' or 'delete'",
+                                    "an op has either 'value' or 'delete', not both" + where);
+    }
+    if (del->has_value()) {
+        if (!**del) {
+            return ipc::params::invalid("delete", "true",
+                                        "'delete' must be true when given" + where);
+        }
+        return write_op{std::string(*key), std::nullopt};
+    }
+    if (*value == nullptr) {
+        return ipc::params::invalid("ops", "an object with 'value' or 'delete'",
+                                    "an op needs 'value' or 'delete': true" + where);
+    }
+    auto text = value_text(**value, "value", env);
+    if (!text) {
+        return located(std::move(text).error());
+    }
+    return write_op{std::string(*key), std::move(*text)};
+}
+
+void put(const ipc::request& r, ipc::reply& answer, const method_env& env) {
+    const auto args = r.args();
+    if (auto unknown = args.only({"key", "value", "await", "timeoutMs", "store"})) {
+        return answer.error(*unknown);
+    }
+    auto target = store_of(args, env);
+    auto key = args.required_string("key");
+    auto value = args.required_value("value");
+    auto mode = mode_of(args, env);
+    if (!target) {
+        return answer.error(target.error());
+    }
+    if (!key) {
+        return answer.error(key.error());
+    }
+    if (!value) {
+        return answer.error(value.error());
+    }
+    if (!mode) {
+        return answer.error(mode.error());
+    }
+    auto text = value_text(**value, "value", env);
+    if (!text) {
+        return answer.error(text.error());
+    }
+    auto written = (*target)->store->put(std::string(*key), std::move(*text));
+    answer_write(answer, env, **target, written, *mode);
+}
+
+void put_all(const ipc::request& r, ipc::reply& answer, const method_env& env) {
+    const auto args = r.args();
+    if (auto unknown = args.only({"ops", "await", "timeoutMs", "store"})) {
+        return answer.error(*unknown);
+    }
+    auto target = store_of(args, env);
+    auto ops = args.required_array("ops");
+    auto mode = mode_of(args, env);
+    if (!target) {
+        return answer.error(target.error());
+    }
+    if (!ops) {
+        return answer.error(ops.error());
+    }
+    if (!mode) {
+        return answer.error(mode.error());
+    }
+    const auto& list = **ops;
+    if (list.Empty() || list.Size() > env.limits.max_keys_per_call) {
+        return answer.error(ipc::params::invalid(
+            "ops", "an array of 1 to " + std::to_string(env.limits.max_keys_per_call) + " ops",
+            "'ops' must hold 1 to " + std::to_string(env.limits.max_keys_per_call) + " ops, not " +
+                std::to_string(list.Size())));
+    }
+    std::vector<write_op> batch;
+    batch.reserve(list.Size());
+    std::size_t total_bytes = 0;
+    for (rapidjson::SizeType i = 0; i < list.Size(); ++i) {
+        auto op = op_of(list[i], i, env);
+        if (!op) {
+            return answer.error(op.error());
+        }
+        total_bytes += op->first.size() + (op->second ? op->second->size() : 0);
+        batch.push_back(std::move(*op));
+    }
+    // One manifest entry carries the whole batch: bound it like one value times a few.
+    if (total_bytes > 4 * env.limits.max_value_bytes) {
+        return answer.error(rpc_error(rpc_code::value_too_large,
+                                      "Value too large: the ops hold " +
+                                          std::to_string(total_bytes) +
+                                          " bytes of keys and values, the limit is " +
+                                          std::to_string(4 * env.limits.max_value_bytes)));
+    }
+    auto written = (*target)->store->put_all(std::move(batch));
+    answer_write(answer, env, **target, written, *mode);
+}
+
+void remove(const ipc::request& r, ipc::reply& answer, const method_env& env) {
+    const auto args = r.args();
+    if (auto unknown = args.only({"key", "await", "timeoutMs", "store"})) {
+        return answer.error(*unknown);
+    }
+    auto target = store_of(args, env);
+    auto key = args.required_string("key");
+    auto mode = mode_of(args, env);
+    if (!target) {
+        return answer.error(target.error());
+    }
+    if (!key) {
+        return answer.error(key.error());
+    }
+    if (!mode) {
+        return answer.error(mode.error());
+    }
+    auto written = (*target)->store->del(std::string(*key));
+    answer_write(answer, env, **target, written, *mode);
+}
+
+}  // namespace
+
+void install_write_methods(ipc::dispatcher& methods, const method_env& env) {
+    methods.add("put", [env](const ipc::request& r, ipc::reply& a) { put(r, a, env); });
+    methods.add("putAll", [env](const ipc::request& r, ipc::reply& a) { put_all(r, a, env); });
+    methods.add("delete", [env](const ipc::request& r, ipc::reply& a) { remove(r, a, env); });
+}
+
+}  // namespace mps3::daemon::methods_detail

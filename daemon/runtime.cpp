@@ -1,0 +1,181 @@
+#include "runtime.hpp"
+
+#include "log_sink.hpp"
+#include "methods/method_env.hpp"
+#include "server/server.hpp"
+#include "store_factory.hpp"
+#include "systemd_integration.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <unistd.h>
+
+#include <csignal>
+#include <optional>
+#include <string>
+
+namespace mps3::daemon {
+namespace {
+
+namespace asio = boost::asio;
+
+struct daemon_state {
+    const daemon_settings& settings;
+    runtime_options options;
+    log_sink log;
+    store_registry stores;
+    std::optional<ipc::server> server;
+    bool owns_socket_file = false;  // false under socket activation: systemd owns it
+    int exit = exit_flushed;
+};
+
+std::string describe_stores(const store_registry& stores) {
+    const auto n = stores.all().size();
+    return std::to_string(n) + (n == 1 ? " store" : " stores");
+}
+
+result<ipc::unix_acceptor> open_listener(asio::any_io_executor ex, daemon_state& d) {
+    auto activated = adopt_activated_socket();
+    if (!activated) {
+        return std::move(activated).err();
+    }
+    if (activated->has_value()) {
+        d.log(log_level::info, "daemon", "using the socket passed by systemd");
+        return ipc::adopt_listener(ex, **activated);
+    }
+    d.owns_socket_file = true;
+    return ipc::listen_unix(ex, d.settings.socket_path);
+}
+
+// Flushes every store within one shared deadline; true when nothing is left queued.
+asio::awaitable<bool> flush_all(daemon_state& d) {
+    bool all_flushed = true;
+    const auto deadline = std::chrono::steady_clock::now() + d.options.shutdown_flush;
+    for (auto& s : d.stores.all()) {
+        const auto st = s.store->get_status();
+        if (st.queued_writes == 0) {
+            continue;
+        }
+        if (!st.online) {
+            d.log(log_level::warn, "daemon",
+                  "store " + s.name + " is offline: " + std::to_string(st.queued_writes) +
+                      " queued writes stay in the replica for the next start");
+            all_flushed = false;
+            continue;
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        const auto budget = std::max(left, std::chrono::milliseconds(1));
+        auto flushed = co_await s.store->async_flush(budget);
+        if (!flushed) {
+            const auto queued = s.store->get_status().queued_writes;
+            d.log(log_level::warn, "daemon",
+                  "store " + s.name + ": " + std::to_string(queued) +
+                      " writes not uploaded before stopping (" + flushed.err().describe() +
+                      "); they stay in the replica for the next start");
+            all_flushed = false;
+        }
+    }
+    co_return all_flushed;
+}
+
+asio::awaitable<void> shut_down(daemon_state& d, int signal_number) {
+    d.log(log_level::info, "daemon",
+          std::string("stopping on ") + (signal_number == SIGINT ? "SIGINT" : "SIGTERM") +
+              ": flushing queued writes for at most " +
+              std::to_string(d.options.shutdown_flush.count()) + " ms");
+    notify_stopping("flushing queued writes");
+    d.server->stop_accepting();
+    d.server->close_sessions();
+    const bool flushed = co_await flush_all(d);
+    for (auto& s : d.stores.all()) {
+        co_await s.store->async_close();
+    }
+    if (d.owns_socket_file) {
+        ::unlink(d.settings.socket_path.c_str());
+    }
+    d.exit = flushed ? exit_flushed : exit_not_flushed;
+    d.log(log_level::info, "daemon",
+          flushed ? "stopped; every write is in the bucket"
+                  : "stopped with writes still queued (exit code 3)");
+}
+
+}  // namespace
+
+int run_daemon(const daemon_settings& settings, const s3::environment& env,
+               const runtime_options& options) {
+    // A client that disconnects mid-answer must cost an EPIPE, never the process.
+    std::signal(SIGPIPE, SIG_IGN);  // NOLINT: the C API
+    asio::io_context io(1);
+    log_format format;
+    format.journald = stderr_is_journald();
+    format.timestamps = !format.journald;
+    daemon_state d{settings, options,     make_log_sink(settings.level, format), {}, {},
+                   false,    exit_flushed};
+
+    for (const auto& s : settings.stores) {
+        auto config = make_store_config(s, settings, env, d.log);
+        if (!config) {
+            d.log(log_level::error, "daemon", config.err().describe());
+            return exit_usage;
+        }
+        auto opened = store::open(io.get_executor(), std::move(*config));
+        if (!opened) {
+            d.log(log_level::error, "daemon", "store '" + s.name + "': " + opened.err().describe());
+            return exit_fatal;
+        }
+        d.log(log_level::info, "daemon",
+              "store " + s.name + ": bucket " + s.bucket + ", manifest " + s.manifest +
+                  ", replica " + s.replica.string() + (settings.start_offline ? ", offline" : ""));
+        d.stores.add(s.name, std::move(*opened));
+    }
+
+    auto listener = open_listener(io.get_executor(), d);
+    if (!listener) {
+        d.log(log_level::error, "daemon", listener.err().describe());
+        return exit_fatal;
+    }
+    ipc::server_options server_opts;
+    server_opts.session.max_frame = settings.max_frame_bytes;
+    server_opts.own_uid = static_cast<std::uint32_t>(::geteuid());
+    server_opts.allowed_uids = settings.allowed_uids;
+    server_opts.allowed_gids = settings.allowed_gids;
+    server_opts.log = d.log;
+    method_env env_for_methods;
+    env_for_methods.stores = &d.stores;
+    env_for_methods.executor = io.get_executor();
+    env_for_methods.log = d.log;
+    d.server.emplace(std::move(*listener), server_opts,
+                     [env_for_methods](ipc::dispatcher& methods,
+                                       const std::shared_ptr<ipc::session>& connection) {
+                         install_methods(methods, connection, env_for_methods);
+                     });
+    d.server->start();
+
+    asio::signal_set stop_signals(io, SIGTERM, SIGINT);
+    stop_signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
+        if (ec) {
+            return;
+        }
+        asio::co_spawn(io, shut_down(d, signal_number), [&](std::exception_ptr e) {
+            if (e) {
+                d.log(log_level::error, "daemon", "shutdown failed");
+                d.exit = exit_fatal;
+            }
+            io.stop();
+        });
+    });
+
+    const auto ready =
+        "serving " + describe_stores(d.stores) + " on " + settings.socket_path.string();
+    d.log(log_level::info, "daemon", ready);
+    notify_ready(ready);
+    io.run();
+    return d.exit;
+}
+
+}  // namespace mps3::daemon

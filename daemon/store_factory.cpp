@@ -1,0 +1,40 @@
+#include "store_factory.hpp"
+
+#include <mps3/s3/endpoint.hpp>
+
+namespace mps3::daemon {
+
+result<store_config> make_store_config(const store_settings& settings,
+                                       const daemon_settings& daemon, const s3::environment& env,
+                                       const log_sink& log) {
+    const auto where = "store '" + settings.name + "': ";
+    auto server = s3::resolve_endpoint(settings.endpoint, settings.region, env);
+    if (!server) {
+        auto e = std::move(server).err();
+        e.message = where + e.message;
+        return e;
+    }
+    s3::credential_options lookup;
+    lookup.profile = settings.profile;
+    auto creds = s3::load_credentials(lookup, env);
+    if (!creds) {
+        auto e = std::move(creds).err();
+        e.message = where + e.message;
+        return e;
+    }
+    store_config config;
+    config.s3.server = std::move(*server);
+    config.s3.credentials = std::move(*creds);
+    config.s3.log = log;
+    config.bucket = settings.bucket;
+    config.manifest_key = settings.manifest;
+    config.replica_path = settings.replica;
+    config.poll_interval = settings.poll_interval;
+    config.start_online = !daemon.start_offline;
+    config.collect_garbage = settings.collect_garbage;
+    config.sync_mode = settings.sync_mode;
+    config.log = log;
+    return config;
+}
+
+}  // namespace mps3::daemon

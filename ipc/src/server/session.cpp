@@ -1,0 +1,275 @@
+#include "server/session.hpp"
+
+#include "rpc/json_builder.hpp"
+#include "rpc/response.hpp"
+
+#include <mps3/ipc/line_splitter.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <algorithm>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace mps3::ipc {
+namespace {
+
+namespace asio = boost::asio;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t read_chunk = 64 * 1024;
+constexpr std::size_t write_chunk = 64 * 1024;
+
+}  // namespace
+
+// Counts a dispatched line as in flight until its response is written out (or the line turns
+// out to need none): the dispatcher keeps the write function, and with it this token, exactly
+// that long.
+class session::in_flight_token {
+  public:
+    explicit in_flight_token(std::weak_ptr<session> owner) : owner_(std::move(owner)) {
+        if (auto s = owner_.lock()) {
+            ++s->lines_in_flight_;
+        }
+    }
+    ~in_flight_token() {
+        if (auto s = owner_.lock()) {
+            --s->lines_in_flight_;
+            s->wake_reader();
+        }
+    }
+    in_flight_token(const in_flight_token&) = delete;
+    in_flight_token& operator=(const in_flight_token&) = delete;
+
+  private:
+    std::weak_ptr<session> owner_;
+};
+
+session::session(socket_type socket, std::uint64_t id, session_limits limits, parse_limits parsing,
+                 log_sink log)
+    : socket_(std::move(socket)),
+      id_(id),
+      limits_(limits),
+      log_(std::move(log)),
+      methods_(parsing),
+      room_(socket_.get_executor()),
+      progress_(socket_.get_executor()) {}
+
+void session::start(const install_fn& install, std::function<void()> on_end) {
+    on_end_ = std::move(on_end);
+    install(methods_, shared_from_this());
+    asio::co_spawn(socket_.get_executor(), read_loop(shared_from_this()), asio::detached);
+}
+
+bool session::has_room() const {
+    return lines_in_flight_ < limits_.max_lines_in_flight &&
+           queued_bytes_ <= limits_.max_queued_bytes;
+}
+
+void session::wake_reader() {
+    room_.cancel();
+    progress_.cancel();
+}
+
+asio::awaitable<bool> session::wait_for_capacity(std::uint64_t subscription_id) {
+    // Bounded: each pass either returns or waits for the writer's next progress (or close).
+    for (;;) {
+        auto it = subscriptions_.find(subscription_id);
+        if (closed_ || it == subscriptions_.end()) {
+            co_return false;
+        }
+        if (it->second.queued <= limits_.max_queued_notifications / 2 &&
+            queued_bytes_ <= limits_.max_queued_bytes / 2) {
+            co_return true;
+        }
+        progress_.expires_at(asio::steady_timer::time_point::max());
+        auto [ec] = co_await progress_.async_wait(use_tuple);
+        (void)ec;
+    }
+}
+
+asio::awaitable<void> session::wait_for_room() {
+    room_.expires_at(asio::steady_timer::time_point::max());
+    auto [ec] = co_await room_.async_wait(use_tuple);
+    (void)ec;  // woken by cancel(): the caller re-checks why
+}
+
+// `self` keeps the session alive while the loop runs.
+asio::awaitable<void> session::read_loop(std::shared_ptr<session> /*self*/) {
+    line_splitter splitter(limits_.max_frame);
+    std::vector<char> buffer(read_chunk);
+    while (!closed_) {
+        if (!has_room()) {
+            co_await wait_for_room();
+            continue;
+        }
+        auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer), use_tuple);
+        if (closed_) {
+            break;
+        }
+        if (ec) {
+            if (ec == asio::error::eof) {
+                // The client shut down its side: serve its last unterminated line, answer
+                // what is in flight, then close.
+                if (auto last = splitter.finish()) {
+                    handle_line(last->text);
+                }
+            } else {
+                close();
+            }
+            break;
+        }
+        splitter.feed(std::string_view(buffer.data(), n));
+        while (auto frame = splitter.next()) {
+            if (frame->type == frame::kind::oversized) {
+                enqueue(outgoing{oversized_frame_line(limits_.max_frame)});
+                if (log_) {
+                    log_(log_level::warn, "ipc",
+                         "connection " + std::to_string(id_) +
+                             ": a line over the frame limit was refused");
+                }
+                continue;
+            }
+            handle_line(frame->text);
+        }
+    }
+    while (!closed_ && (lines_in_flight_ > 0 || !queue_.empty() || writing_)) {
+        co_await wait_for_room();
+    }
+    close();
+}
+
+void session::handle_line(std::string_view line) {
+    auto token = std::make_shared<in_flight_token>(weak_from_this());
+    methods_.dispatch(line, [weak = weak_from_this(), token](std::string out) {
+        if (auto s = weak.lock()) {
+            s->enqueue(outgoing{std::move(out)});
+        }
+    });
+}
+
+void session::enqueue(outgoing item) {
+    if (closed_) {
+        return;
+    }
+    queued_bytes_ += item.line.size();
+    queue_.push_back(std::move(item));
+    if (!writing_) {
+        writing_ = true;
+        asio::co_spawn(socket_.get_executor(), write_loop(shared_from_this()), asio::detached);
+    }
+}
+
+asio::awaitable<void> session::write_loop(std::shared_ptr<session> /*self*/) {
+    std::string chunk;
+    while (!queue_.empty() && !closed_) {
+        chunk.clear();
+        while (!queue_.empty() && chunk.size() < write_chunk) {
+            auto& item = queue_.front();
+            if (item.subscription != 0) {
+                if (auto it = subscriptions_.find(item.subscription); it != subscriptions_.end()) {
+                    --it->second.queued;
+                    it->second.last_delivered = item.seq;
+                }
+            }
+            queued_bytes_ -= item.line.size();
+            chunk += item.line;
+            queue_.pop_front();
+        }
+        auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(chunk), use_tuple);
+        (void)n;
+        if (ec) {
+            close();
+            break;
+        }
+        wake_reader();
+    }
+    writing_ = false;
+    wake_reader();
+}
+
+std::uint64_t session::open_subscription(std::uint64_t start_seq,
+                                         std::unique_ptr<attachment> keep) {
+    const auto id = next_subscription_++;
+    subscriptions_.emplace(id, subscription_state{std::move(keep), start_seq, 0});
+    return id;
+}
+
+bool session::close_subscription(std::uint64_t subscription_id) {
+    return subscriptions_.erase(subscription_id) > 0;
+}
+
+void session::notify(std::uint64_t subscription_id, std::uint64_t seq, std::string line) {
+    auto it = subscriptions_.find(subscription_id);
+    if (closed_ || it == subscriptions_.end()) {
+        return;
+    }
+    if (it->second.queued >= limits_.max_queued_notifications ||
+        queued_bytes_ + line.size() > limits_.max_queued_bytes) {
+        end_with_lagged(subscription_id);
+        return;
+    }
+    ++it->second.queued;
+    enqueue(outgoing{std::move(line), subscription_id, seq});
+}
+
+void session::end_with_lagged(std::uint64_t subscription_id) {
+    auto it = subscriptions_.find(subscription_id);
+    if (it == subscriptions_.end()) {
+        return;
+    }
+    const auto last = it->second.last_delivered;
+    // Drop what this subscription still has queued: the client asks for it again with `since`.
+    std::erase_if(queue_, [&](const outgoing& item) {
+        if (item.subscription != subscription_id) {
+            return false;
+        }
+        queued_bytes_ -= item.line.size();
+        return true;
+    });
+    subscriptions_.erase(it);
+    detail::json_builder params;
+    params.begin_object()
+        .key("subscription")
+        .uinteger(subscription_id)
+        .key("lastSeq")
+        .uinteger(last)
+        .end_object();
+    if (auto line = notification_line("lagged", params.str())) {
+        enqueue(outgoing{std::move(*line)});
+    }
+    if (log_) {
+        log_(log_level::warn, "ipc",
+             "connection " + std::to_string(id_) + ": subscription " +
+                 std::to_string(subscription_id) +
+                 " lagged (the client does not read its notifications); ended at seq " +
+                 std::to_string(last));
+    }
+    wake_reader();
+}
+
+void session::close() {
+    if (closed_) {
+        return;
+    }
+    closed_ = true;
+    boost::system::error_code ignored;
+    socket_.shutdown(socket_type::shutdown_both, ignored);
+    socket_.close(ignored);
+    subscriptions_.clear();
+    queue_.clear();
+    queued_bytes_ = 0;
+    wake_reader();
+    if (on_end_) {
+        // Posted: the owner may drop its last reference to this session in it.
+        asio::post(socket_.get_executor(), std::move(on_end_));
+        on_end_ = nullptr;
+    }
+}
+
+}  // namespace mps3::ipc
