@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -49,6 +50,24 @@ result<ipc::unix_acceptor> open_listener(asio::any_io_executor ex, daemon_state&
     }
     d.owns_socket_file = true;
     return ipc::listen_unix(ex, d.settings.socket_path);
+}
+
+// The replicas hold the user's data: their directory is created private (0700), whatever the
+// umask. An existing directory is left as its owner set it.
+status prepare_state_dir(const std::filesystem::path& dir) {
+    std::error_code ec;
+    if (std::filesystem::exists(dir, ec)) {
+        return success{};
+    }
+    std::filesystem::create_directories(dir, ec);
+    if (!ec) {
+        std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+    }
+    if (ec) {
+        return error(errc::storage, "cannot create the state directory " + dir.string() + ": " +
+                                        ec.message());
+    }
+    return success{};
 }
 
 // Flushes every store within one shared deadline; true when nothing is left queued.
@@ -117,6 +136,10 @@ int run_daemon(const daemon_settings& settings, const s3::environment& env,
     daemon_state d{settings, options,     make_log_sink(settings.level, format), {}, {},
                    false,    exit_flushed};
 
+    if (auto dir = prepare_state_dir(settings.state_dir); !dir) {
+        d.log(log_level::error, "daemon", dir.err().describe());
+        return exit_fatal;
+    }
     for (const auto& s : settings.stores) {
         auto config = make_store_config(s, settings, env, d.log);
         if (!config) {

@@ -58,6 +58,16 @@ status prepare_directory(const fs::path& dir, const listen_options& options) {
         return error(errc::invalid_argument,
                      "the socket's directory " + dir.string() + " is not a directory");
     }
+    // A directory another user owns, or may write to without the sticky bit, would let them
+    // replace the socket under the clients' feet.
+    const bool trusted_owner = st.st_uid == ::geteuid() || st.st_uid == 0;
+    const bool others_write = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
+    if (!trusted_owner || (others_write && (st.st_mode & S_ISVTX) == 0)) {
+        return error(errc::invalid_argument,
+                     "the socket's directory " + dir.string() +
+                         " belongs to another user or is writable by others; choose another "
+                         "--socket path");
+    }
     return success{};
 }
 
