@@ -247,7 +247,9 @@ TEST_CASE("systemd: a listening Unix stream socket at fd 3 is adopted") {
     pretend_activated(1);
 
     auto adopted = adopt_activated_socket();
-    REQUIRE_MESSAGE(adopted.has_value(), adopted.err().message);
+    if (!adopted) {
+        FAIL(adopted.err().message);
+    }
     REQUIRE(adopted->has_value());
     CHECK(**adopted == SD_LISTEN_FDS_START);
     CHECK((::fcntl(**adopted, F_GETFD) & FD_CLOEXEC) != 0);  // not leaked to child processes
