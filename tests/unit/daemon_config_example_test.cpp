@@ -1,0 +1,172 @@
+// config/mps3d.conf is the documented example: it must parse as shipped, every setting it shows
+// commented out must parse once uncommented, and it must show every key mps3d accepts. So the
+// example cannot rot when config.cpp changes.
+#include <doctest/doctest.h>
+
+#include "config.hpp"
+#include "ini.hpp"
+
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+
+#ifndef MPS3_SOURCE_DIR
+#error "MPS3_SOURCE_DIR must point at the source tree (config/mps3d.conf, daemon/config.cpp)"
+#endif
+
+using namespace mps3;
+using namespace mps3::daemon;
+
+namespace {
+
+std::string read_source(const std::string& relative) {
+    std::ifstream in(std::string(MPS3_SOURCE_DIR) + "/" + relative, std::ios::binary);
+    REQUIRE_MESSAGE(in.good(), "cannot read " << relative);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+std::string example_text() {
+    return read_source("config/mps3d.conf");
+}
+
+// A line written "# key = value" is a setting shown with its default or an example value.
+const std::regex& commented_setting() {
+    static const std::regex pattern(R"(^# ([a-z_]+ = .*)$)");
+    return pattern;
+}
+
+// The example with every "# key = value" line turned into "key = value".
+std::string uncommented(const std::string& text) {
+    std::istringstream lines(text);
+    std::string out;
+    std::string line;
+    std::smatch match;
+    while (std::getline(lines, line)) {
+        out += std::regex_match(line, match, commented_setting()) ? match[1].str() : line;
+        out += '\n';
+    }
+    return out;
+}
+
+// The error's message, or nothing: doctest evaluates a message even when the check passes.
+template <class T>
+std::string why(const result<T>& r) {
+    return r ? std::string() : r.err().message;
+}
+
+daemon_settings user_defaults() {
+    return default_settings({{"HOME", "/home/ann"}}, false, 1000);
+}
+
+}  // namespace
+
+TEST_CASE("config example: config/mps3d.conf parses as shipped, with its two stores") {
+    auto settings = user_defaults();
+    const auto text = example_text();
+    auto applied = apply_config_text(settings, text);
+    REQUIRE_MESSAGE(applied.has_value(), why(applied));
+    auto final = finalize(settings);
+    REQUIRE_MESSAGE(final.has_value(), why(final));
+
+    // The [daemon] section only shows defaults: applying it changes nothing.
+    const auto defaults = user_defaults();
+    CHECK(settings.socket_path == defaults.socket_path);
+    CHECK(settings.state_dir == defaults.state_dir);
+    CHECK(settings.level == log_level::info);
+    CHECK_FALSE(settings.start_offline);
+    CHECK(settings.max_frame_bytes == defaults.max_frame_bytes);
+    CHECK(settings.allowed_uids.empty());
+    CHECK(settings.allowed_gids.empty());
+
+    REQUIRE(settings.stores.size() == 2);
+    const auto& aws = settings.stores[0];
+    CHECK(aws.name == "notes");
+    CHECK(aws.bucket == "my-team-notes");
+    CHECK(aws.endpoint.empty());  // AWS itself, from the region
+    CHECK(aws.region == "eu-west-1");
+    CHECK(aws.profile == "notes");
+    CHECK(aws.manifest == "manifest.json");
+    CHECK(aws.poll_interval == std::chrono::milliseconds(1000));
+    CHECK(aws.collect_garbage);
+    CHECK(aws.sync_mode == durability::full);
+    CHECK(aws.replica == "/home/ann/.local/state/mps3/notes.sqlite");
+
+    const auto& local = settings.stores[1];
+    CHECK(local.name == "scratch");
+    CHECK(local.endpoint == "http://127.0.0.1:9000");
+    CHECK(local.bucket == "mps3-scratch");
+    CHECK(local.profile == "local");
+    CHECK(local.manifest == "scratch.json");
+    CHECK(local.poll_interval == std::chrono::milliseconds(250));
+    CHECK(local.sync_mode == durability::normal);
+    CHECK(local.replica == "/home/ann/.local/state/mps3/scratch.sqlite");
+
+    // No credentials in the example, not even in a comment.
+    for (const auto* secret : {"aws_access_key_id =", "aws_secret_access_key =", "AKIA"}) {
+        CAPTURE(secret);
+        CHECK(text.find(secret) == std::string::npos);
+    }
+}
+
+TEST_CASE("config example: every commented-out setting is valid once uncommented") {
+    const auto text = uncommented(example_text());
+    auto settings = user_defaults();
+    auto applied = apply_config_text(settings, text);
+    REQUIRE_MESSAGE(applied.has_value(), why(applied));
+    auto final = finalize(settings);
+    REQUIRE_MESSAGE(final.has_value(), why(final));
+
+    CHECK(settings.allowed_uids == std::vector<std::uint32_t>{1001, 1002});
+    CHECK(settings.allowed_gids == std::vector<std::uint32_t>{990});
+    REQUIRE(settings.stores.size() == 2);
+    CHECK(settings.stores[0].endpoint == "https://s3.eu-west-1.amazonaws.com");
+}
+
+TEST_CASE("config example: it shows every key mps3d accepts, and only those") {
+    const std::set<std::string> daemon_keys = {"socket",      "state_dir",       "log_level",
+                                               "offline",     "max_frame_bytes", "allowed_uids",
+                                               "allowed_gids"};
+    const std::set<std::string> store_keys = {"bucket",           "endpoint",        "region",
+                                              "profile",          "manifest",        "replica",
+                                              "poll_interval_ms", "collect_garbage", "sync"};
+
+    auto sections = parse_ini(uncommented(example_text()));
+    REQUIRE(sections.has_value());
+    std::set<std::string> seen_daemon;
+    std::set<std::string> seen_store;
+    for (const auto& section : *sections) {
+        for (const auto& entry : section.entries) {
+            (section.kind == "daemon" ? seen_daemon : seen_store).insert(entry.key);
+        }
+    }
+    CHECK(seen_daemon == daemon_keys);
+    CHECK(seen_store == store_keys);
+
+    // Each is accepted in its section (a bad value is fine here; an unknown key is not).
+    for (const auto& key : daemon_keys) {
+        auto s = user_defaults();
+        auto known = apply_config_text(s, "[daemon]\n" + key + " = x\n");
+        CHECK_MESSAGE(why(known).find("unknown key") == std::string::npos, key);
+    }
+    for (const auto& key : store_keys) {
+        auto s = user_defaults();
+        auto known = apply_config_text(s, "[store \"a\"]\n" + key + " = x\n");
+        CHECK_MESSAGE(why(known).find("unknown key") == std::string::npos, key);
+    }
+
+    // And config.cpp knows no other: a key added there must be added to the example too.
+    std::set<std::string> in_source;
+    const auto source = read_source("daemon/config.cpp");
+    const std::regex key_test(R"re(e\.key == "([a-z_]+)")re");
+    for (auto it = std::sregex_iterator(source.begin(), source.end(), key_test);
+         it != std::sregex_iterator(); ++it) {
+        in_source.insert((*it)[1].str());
+    }
+    std::set<std::string> documented = daemon_keys;
+    documented.insert(store_keys.begin(), store_keys.end());
+    CHECK(in_source == documented);
+}
