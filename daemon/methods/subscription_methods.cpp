@@ -32,6 +32,15 @@ struct live_gate {
     std::vector<change_event> held;
 };
 
+// What a subscription watches: one key, or every key with a prefix.
+struct key_filter {
+    std::string match;
+    bool prefix = false;
+    [[nodiscard]] bool matches(const std::string& key) const {
+        return prefix ? key.starts_with(match) : key == match;
+    }
+};
+
 struct store_subscription final : ipc::session::attachment {
     explicit store_subscription(mps3::subscription s) : sub(std::move(s)) {}
     mps3::subscription sub;
@@ -72,8 +81,9 @@ void deliver(const std::weak_ptr<ipc::session>& connection, std::uint64_t subscr
 // Sends the changes in (after, until] from the change log, page by page, pacing itself to
 // the client; then the live changes held meanwhile, and opens the gate to live delivery.
 asio::awaitable<void> replay(std::weak_ptr<ipc::session> weak_connection,
-                             std::shared_ptr<live_gate> gate, std::uint64_t id, mps3::store* target,
-                             std::uint64_t after, std::uint64_t until, method_env env) {
+                             std::shared_ptr<live_gate> gate, std::uint64_t id, key_filter filter,
+                             mps3::store* target, std::uint64_t after, std::uint64_t until,
+                             method_env env) {
     // Let the subscribe response go out first (the dispatcher writes it after the handler).
     co_await asio::post(env.executor, asio::use_awaitable);
     while (after < until) {
@@ -103,7 +113,9 @@ asio::awaitable<void> replay(std::weak_ptr<ipc::session> weak_connection,
             if (c.seq > until) {
                 break;
             }
-            deliver(weak_connection, id, c);
+            if (filter.matches(c.key)) {
+                deliver(weak_connection, id, c);
+            }
         }
         after = page->back().seq;
     }
@@ -181,8 +193,9 @@ void subscribe(const ipc::request& r, ipc::reply& answer, const method_env& env,
             s->end_with_lagged(id);
         }
     };
-    slot->sub = key->has_value() ? store.subscribe_key(std::string(**key), live)
-                                 : store.subscribe_prefix(std::string(**prefix), live);
+    const key_filter filter{std::string(key->has_value() ? **key : **prefix), prefix->has_value()};
+    slot->sub = filter.prefix ? store.subscribe_prefix(filter.match, live)
+                              : store.subscribe_key(filter.match, live);
     json_builder out;
     out.begin_object().key("subscription").uinteger(id).key("seq").uinteger(now_seq);
     if (!complete) {
@@ -192,7 +205,7 @@ void subscribe(const ipc::request& r, ipc::reply& answer, const method_env& env,
     answer.result(out.str());
     if (replaying) {
         asio::co_spawn(env.executor,
-                       replay(weak_connection, gate, id, &store, start_seq, now_seq, env),
+                       replay(weak_connection, gate, id, filter, &store, start_seq, now_seq, env),
                        asio::detached);
     }
 }

@@ -1,0 +1,20 @@
+// Blocking helpers for end-to-end tests that drive processes rather than coroutines: make a
+// bucket, and read a store's state straight from the bucket with the independent reader
+// (spec_reader.hpp), not through any daemon.
+#pragma once
+
+#include "test_server.hpp"
+
+#include <map>
+#include <string>
+
+namespace mps3::test {
+
+void create_bucket_now(const test_server& server, const std::string& bucket);
+
+/// key -> compact JSON value, as ../shared/BUCKET_FORMAT.md defines the state.
+std::map<std::string, std::string> read_bucket_now(const test_server& server,
+                                                   const std::string& bucket,
+                                                   const std::string& manifest = "manifest.json");
+
+}  // namespace mps3::test

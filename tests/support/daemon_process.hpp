@@ -1,0 +1,71 @@
+// A real mps3d for end-to-end tests: its own socket and state directory, pointed at the test's
+// S3 server, started and waited for (the socket answers `status`), stopped with SIGTERM or
+// killed with SIGKILL, restarted on the same replica.
+#pragma once
+
+#include "child_process.hpp"
+#include "test_server.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mps3::test {
+
+/// Built binaries (set by tests/CMakeLists.txt).
+std::string mps3d_path();
+std::string mps3ctl_path();
+
+struct daemon_options {
+    std::string bucket;
+    std::string manifest = "manifest.json";
+    std::filesystem::path dir;  // socket, replica, log, config live here (created)
+    int poll_interval_ms = 100;
+    bool offline = false;
+    /// Extra lines for the [daemon] section of the config file it is given.
+    std::vector<std::string> daemon_config;
+    std::vector<std::string> extra_args;
+    std::string endpoint;  // empty: the test server's
+};
+
+class daemon_process {
+  public:
+    daemon_process(const test_server& server, daemon_options options);
+    ~daemon_process();
+    daemon_process(const daemon_process&) = delete;
+    daemon_process& operator=(const daemon_process&) = delete;
+
+    /// Starts it and waits until it serves (throws with its log when it does not in time).
+    void start(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+    /// SIGTERM, then its exit code (nullopt: still running at the deadline).
+    std::optional<int> stop(std::chrono::milliseconds timeout = std::chrono::seconds(60));
+    void kill9();
+    [[nodiscard]] bool running();
+    [[nodiscard]] pid_t pid() const;
+
+    [[nodiscard]] const std::filesystem::path& socket() const { return socket_; }
+    [[nodiscard]] std::filesystem::path replica() const {
+        return options_.dir / "state" / "default.sqlite";
+    }
+    [[nodiscard]] std::string log() const;
+
+    /// Runs mps3ctl against this daemon: `mps3ctl --socket <socket> args...`.
+    command_result ctl(std::vector<std::string> args,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
+    /// Starts a long-running mps3ctl (watch).
+    std::unique_ptr<child_process> ctl_background(std::vector<std::string> args) const;
+
+  private:
+    child_options ctl_options(std::vector<std::string> args) const;
+
+    const test_server& server_;
+    daemon_options options_;
+    std::filesystem::path socket_;
+    std::filesystem::path config_;
+    std::unique_ptr<child_process> child_;
+};
+
+}  // namespace mps3::test
