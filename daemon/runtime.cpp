@@ -49,7 +49,14 @@ result<ipc::unix_acceptor> open_listener(asio::any_io_executor ex, daemon_state&
         return ipc::adopt_listener(ex, **activated);
     }
     d.owns_socket_file = true;
-    return ipc::listen_unix(ex, d.settings.socket_path);
+    ipc::listen_options modes;
+    if (!d.settings.allowed_uids.empty() || !d.settings.allowed_gids.empty()) {
+        // Other users are to be let in: the file system lets everyone reach the socket and
+        // SO_PEERCRED decides who is served.
+        modes.socket_mode = 0666;
+        modes.directory_mode = 0755;
+    }
+    return ipc::listen_unix(ex, d.settings.socket_path, modes);
 }
 
 // The replicas hold the user's data: their directory is created private (0700), whatever the
@@ -64,8 +71,8 @@ status prepare_state_dir(const std::filesystem::path& dir) {
         std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
     }
     if (ec) {
-        return error(errc::storage, "cannot create the state directory " + dir.string() + ": " +
-                                        ec.message());
+        return error(errc::storage,
+                     "cannot create the state directory " + dir.string() + ": " + ec.message());
     }
     return success{};
 }
