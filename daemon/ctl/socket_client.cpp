@@ -169,6 +169,12 @@ result<ipc::rpc_id> socket_client::send(std::string_view method, std::string_vie
         if (errno == EINTR) {
             continue;
         }
+        if (errno == EPIPE || errno == ECONNRESET) {
+            // mps3d closed the connection, maybe after saying why (a refused user gets a
+            // Forbidden error line): the request stays pending so that receive() reads that
+            // line as its answer, or reports the lost connection.
+            break;
+        }
         if (errno != EAGAIN && errno != EWOULDBLOCK) {
             codec_.forget(out->id);
             return lost("cannot send to mps3d: " + errno_text(errno));

@@ -43,6 +43,8 @@ class daemon_process {
     /// SIGTERM, then its exit code (nullopt: still running at the deadline).
     std::optional<int> stop(std::chrono::milliseconds timeout = std::chrono::seconds(60));
     void kill9();
+    /// For the next start(): with or without --offline.
+    void set_offline(bool offline) { options_.offline = offline; }
     [[nodiscard]] bool running();
     [[nodiscard]] pid_t pid() const;
 

@@ -46,7 +46,14 @@ void server::refuse(session::socket_type& socket, const rpc_error& why) {
     // One best-effort line so the client learns why, then the connection is closed. Written
     // without waiting: a client that does not read it just sees the connection close.
     const auto line = to_line(error_json(rpc_id(), why));
-    ::send(socket.native_handle(), line.data(), line.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    const int fd = socket.native_handle();
+    ::send(fd, line.data(), line.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    ::shutdown(fd, SHUT_WR);
+    // Closing with unread input makes Linux reset the peer (ECONNRESET), which could reach the
+    // client before the error line: read what it already sent first (bounded).
+    char sink[4096];
+    for (int i = 0; i < 16 && ::recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0; ++i) {
+    }
     boost::system::error_code ignored;
     socket.close(ignored);
 }
