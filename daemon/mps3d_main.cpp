@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -90,6 +91,9 @@ status apply_flags(daemon_settings& settings, const flags& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Replicas, their WAL and journal files hold the user's data: private whatever the
+    // caller's umask (systemd units set UMask=0077 too).
+    ::umask(0077);
     CLI::App app(
         "mps3d: an offline-first local sync daemon for MPS3 key-value stores in S3 "
         "buckets. Local processes talk to it over a Unix socket (JSON-RPC 2.0); "

@@ -6,16 +6,19 @@
 #include "store_factory.hpp"
 #include "systemd_integration.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -31,6 +34,7 @@ struct daemon_state {
     store_registry stores;
     std::optional<ipc::server> server;
     bool owns_socket_file = false;  // false under socket activation: systemd owns it
+    bool stopping = false;
     int exit = exit_flushed;
 };
 
@@ -109,6 +113,25 @@ asio::awaitable<bool> flush_all(daemon_state& d) {
     co_return all_flushed;
 }
 
+// What `systemctl status mps3d` shows, refreshed every 10 s: queue and connectivity.
+asio::awaitable<void> report_status(daemon_state& d, asio::steady_timer& timer) {
+    while (!d.stopping) {
+        std::uint64_t queued = 0;
+        std::size_t offline = 0;
+        for (const auto& s : d.stores.all()) {
+            const auto st = s.store->get_status();
+            queued += st.queued_writes;
+            offline += st.online ? 0 : 1;
+        }
+        notify_status(describe_stores(d.stores) + ", " + std::to_string(offline) + " offline, " +
+                      std::to_string(queued) + " writes queued, " +
+                      std::to_string(d.server->connections()) + " connections");
+        timer.expires_after(std::chrono::seconds(10));
+        auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        (void)ec;
+    }
+}
+
 asio::awaitable<void> shut_down(daemon_state& d, int signal_number) {
     d.log(log_level::info, "daemon",
           std::string("stopping on ") + (signal_number == SIGINT ? "SIGINT" : "SIGTERM") +
@@ -169,6 +192,9 @@ int run_daemon(const daemon_settings& settings, const s3::environment& env,
         d.log(log_level::error, "daemon", listener.err().describe());
         return exit_fatal;
     }
+    // The path clients use: under socket activation, the one systemd bound, not our default.
+    boost::system::error_code path_ec;
+    const auto listening_on = listener->local_endpoint(path_ec).path();
     ipc::server_options server_opts;
     server_opts.session.max_frame = settings.max_frame_bytes;
     server_opts.own_uid = static_cast<std::uint32_t>(::geteuid());
@@ -186,11 +212,16 @@ int run_daemon(const daemon_settings& settings, const s3::environment& env,
                      });
     d.server->start();
 
+    asio::steady_timer status_timer(io);
+    asio::signal_set hangup(io, SIGHUP);
     asio::signal_set stop_signals(io, SIGTERM, SIGINT);
     stop_signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
         if (ec) {
             return;
         }
+        d.stopping = true;
+        status_timer.cancel();
+        hangup.cancel();
         asio::co_spawn(io, shut_down(d, signal_number), [&](std::exception_ptr e) {
             if (e) {
                 d.log(log_level::error, "daemon", "shutdown failed");
@@ -200,10 +231,25 @@ int run_daemon(const daemon_settings& settings, const s3::environment& env,
         });
     });
 
-    const auto ready =
-        "serving " + describe_stores(d.stores) + " on " + settings.socket_path.string();
+    // SIGHUP would kill the process without a flush; there is nothing to reload in place, so
+    // say so and keep serving.
+    std::function<void()> watch_hangup = [&] {
+        hangup.async_wait([&](const boost::system::error_code& ec, int) {
+            if (ec) {
+                return;
+            }
+            d.log(log_level::warn, "daemon",
+                  "SIGHUP ignored: mps3d does not reload its configuration; restart it to apply "
+                  "changes");
+            watch_hangup();
+        });
+    };
+    watch_hangup();
+
+    const auto ready = "serving " + describe_stores(d.stores) + " on " + listening_on;
     d.log(log_level::info, "daemon", ready);
     notify_ready(ready);
+    asio::co_spawn(io, report_status(d, status_timer), asio::detached);
     io.run();
     return d.exit;
 }
