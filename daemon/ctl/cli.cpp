@@ -121,8 +121,9 @@ cli_outcome parse_command_line(const std::vector<std::string>& args, std::ostrea
                              "Print the keys with a prefix and their values in key order, one "
                              "line each: {\"key\":K,\"value\":V}.");
     list->add_option("PREFIX", f.prefix, "only keys that start with it (default: all)");
-    auto* limit_opt =
-        list->add_option("--limit", f.limit, "print at most N entries")->type_name("N");
+    auto* limit_opt = list->add_option("--limit", f.limit, "print at most N entries")
+                          ->type_name("N")
+                          ->check(CLI::PositiveNumber);
 
     CLI::App* watch = command(app, "watch",
                               "Print every change of a key (or of the keys with a prefix) as a "
@@ -134,8 +135,11 @@ cli_outcome parse_command_line(const std::vector<std::string>& args, std::ostrea
                           ->add_option("--since", f.since,
                                        "first print the changes after this seq (from a "
                                        "write's {\"seq\":N} or a change's seq)")
-                          ->type_name("SEQ");
-    auto* count_opt = watch->add_option("--count", f.count, "exit after N changes")->type_name("N");
+                          ->type_name("SEQ")
+                          ->check(CLI::NonNegativeNumber);
+    auto* count_opt = watch->add_option("--count", f.count, "exit after N changes")
+                          ->type_name("N")
+                          ->check(CLI::PositiveNumber);
 
     CLI::App* status = command(app, "status", "Show the store's sync state.");
     status->add_flag("--json", f.json, "print mps3d's status result as JSON");

@@ -103,7 +103,7 @@ step watcher::on_changed(const rapidjson::Value& params) {
     rapidjson::Document shown;
     shown.CopyFrom(params, shown.GetAllocator());
     if (shown.IsObject()) {
-        shown.RemoveMember("subscription");
+        shown.EraseMember("subscription");  // keeps the members' order
     }
     step s;
     s.out = json_line(shown);
