@@ -1,0 +1,220 @@
+// Offline-first through the daemon (issue 5): going offline stops all bucket traffic (counted at
+// a proxy in front of the server), a long offline stretch with a restart in the middle loses
+// nothing, and two daemons, one offline while both write the same keys, converge.
+#include "bucket_tools.hpp"
+#include "daemon_process.hpp"
+#include "tcp_proxy.hpp"
+
+#include "ctl/socket_client.hpp"
+
+#include <doctest/doctest.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstdio>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace mps3::test;
+using namespace std::chrono_literals;
+using mps3::ctl::socket_client;
+
+socket_client connect_to(const daemon_process& d) {
+    auto c = socket_client::connect(d.socket());
+    REQUIRE_MESSAGE(c.has_value(), (c ? "" : c.err().describe()));
+    return std::move(*c);
+}
+
+rapidjson::Document call(socket_client& c, const std::string& method, const std::string& params) {
+    auto r = c.call(method, params, socket_client::clock::now() + 60s);
+    REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.err().describe()));
+    REQUIRE_MESSAGE(r->ok(), method << " failed: " << r->error->message);
+    rapidjson::Document out;
+    out.CopyFrom(r->result, out.GetAllocator());
+    return out;
+}
+
+int error_code(socket_client& c, const std::string& method, const std::string& params) {
+    auto r = c.call(method, params, socket_client::clock::now() + 60s);
+    REQUIRE(r.has_value());
+    REQUIRE_FALSE(r->ok());
+    return r->error->code;
+}
+
+std::string quoted(const std::string& s) {
+    return "\"" + s + "\"";
+}
+
+struct offline_fixture {
+    std::string bucket = unique_bucket("offline");
+    std::filesystem::path dir = make_temp_dir("offline");
+    tcp_proxy proxy{shared_server().endpoint_url()};
+
+    offline_fixture() { create_bucket_now(shared_server(), bucket); }
+    ~offline_fixture() { std::filesystem::remove_all(dir); }
+
+    daemon_options options(const std::string& name, bool via_proxy) {
+        daemon_options o{bucket, "manifest.json", dir / name};
+        if (via_proxy) {
+            o.endpoint = proxy.url();
+        }
+        o.extra_args = {"--shutdown-timeout", "300"};
+        return o;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("mps3d offline: setOnline false stops all bucket traffic until setOnline true") {
+    offline_fixture f;
+    daemon_process d(shared_server(), f.options("d", true));
+    d.start();
+    auto c = connect_to(d);
+    call(c, "put", R"({"key":"first","value":1,"await":"remote"})");
+
+    CHECK(d.ctl({"offline"}).exit_code == 0);
+    const auto bytes_before = f.proxy.bytes_to_server();
+    const auto connections_before = f.proxy.connections();
+    for (int i = 0; i < 20; ++i) {
+        call(c, "put",
+             R"({"key":"k/)" + std::to_string(i) + R"(","value":)" + std::to_string(i) + "}");
+    }
+    auto st = call(c, "status", "{}");
+    CHECK_FALSE(st["online"].GetBool());
+    CHECK(st["queuedWrites"].GetUint64() == 20);
+    CHECK(st["oldestQueued"].IsString());
+    CHECK(error_code(c, "flush", R"({"timeoutMs":200})") == -32004);
+    // Ten poll intervals and more: nothing may reach the server.
+    const bool traffic =
+        wait_until([&] { return f.proxy.bytes_to_server() != bytes_before; }, 1500ms);
+    CHECK_FALSE(traffic);
+    CHECK(f.proxy.connections() == connections_before);
+
+    CHECK(d.ctl({"online"}).exit_code == 0);
+    call(c, "flush", R"({"timeoutMs":30000})");
+    CHECK(f.proxy.bytes_to_server() > bytes_before);
+    CHECK(call(c, "status", "{}")["queuedWrites"].GetUint64() == 0);
+    const auto state = read_bucket_now(shared_server(), f.bucket);
+    CHECK(state.size() == 21);
+}
+
+TEST_CASE("mps3d offline: 1,000 writes while cut off, a restart in between, all arrive in order") {
+    offline_fixture f;
+    daemon_process a(shared_server(), f.options("a", true));
+    daemon_process b(shared_server(), f.options("b", false));
+    a.start();
+    b.start();
+    auto watcher = connect_to(b);
+    call(watcher, "subscribe", R"({"prefix":"s/"})");
+
+    f.proxy.cut();
+    auto c = connect_to(a);
+    std::map<std::string, std::string> expected;
+    const auto until = socket_client::clock::now() + 120s;
+    std::vector<mps3::ipc::rpc_id> pending;
+    for (int i = 0; i < 1000; ++i) {
+        char key[16];
+        std::snprintf(key, sizeof key, "s/%04d", i);
+        auto id = c.send(
+            "put", R"({"key":")" + std::string(key) + R"(","value":)" + std::to_string(i) + "}",
+            until);
+        REQUIRE(id.has_value());
+        expected[key] = std::to_string(i);
+    }
+    for (int i = 0; i < 1000; ++i) {
+        auto in = c.receive(until);
+        REQUIRE(in.has_value());
+        REQUIRE(std::get<mps3::ipc::rpc_response>(*in).ok());
+    }
+    // Later writes to keys already queued: the last one must win.
+    call(c, "put", R"({"key":"s/0007","value":"last"})");
+    call(c, "delete", R"({"key":"s/0008"})");
+    expected["s/0007"] = quoted("last");
+    expected.erase("s/0008");
+
+    auto st = call(c, "status", "{}");
+    CHECK(st["queuedWrites"].GetUint64() >= 1000);
+    REQUIRE(wait_until(
+        [&] { return !std::string(call(c, "status", "{}")["lastError"].GetString()).empty(); },
+        30s));
+    const auto cut_status = call(c, "status", "{}");
+    MESSAGE("while cut off: " << std::string(cut_status["lastError"].GetString()));
+
+    // Restart while still cut off: the queue survives, reads are served from the replica.
+    const auto stopped = a.stop(60s);
+    REQUIRE(stopped.has_value());
+    CHECK(*stopped == 3);
+    a.start();
+    auto c2 = connect_to(a);
+    CHECK(std::string(call(c2, "get", R"({"key":"s/0007"})")["value"].GetString()) == "last");
+    CHECK(call(c2, "status", "{}")["queuedWrites"].GetUint64() >= 1000);
+
+    f.proxy.restore();
+    call(c2, "flush", R"({"timeoutMs":120000})");
+
+    // B's subscriber ends at the same state; the bucket (read independently) holds it too.
+    std::map<std::string, std::string> seen;
+    for (int i = 0; i < 5000 && seen != expected; ++i) {
+        auto in = watcher.receive(socket_client::clock::now() + 60s);
+        REQUIRE_MESSAGE(in.has_value(), "B saw " << seen.size() << " keys");
+        auto* n = std::get_if<mps3::ipc::rpc_notification>(&*in);
+        REQUIRE(n != nullptr);
+        const std::string key = n->params["key"].GetString();
+        if (n->params.HasMember("deleted")) {
+            seen.erase(key);
+        } else {
+            rapidjson::StringBuffer out;
+            rapidjson::Writer<rapidjson::StringBuffer> w(out);
+            n->params["value"].Accept(w);
+            seen[key] = out.GetString();
+        }
+    }
+    CHECK(seen == expected);
+    CHECK(read_bucket_now(shared_server(), f.bucket) == expected);
+}
+
+TEST_CASE("mps3d offline: two daemons write the same keys, one offline; both converge") {
+    offline_fixture f;
+    daemon_process a(shared_server(), f.options("a", false));
+    daemon_process b(shared_server(), f.options("b", false));
+    a.start();
+    b.start();
+    auto ca = connect_to(a);
+    auto cb = connect_to(b);
+    call(ca, "setOnline", R"({"online":false})");
+    std::string keys = R"({"keys":[)";
+    for (int i = 0; i < 20; ++i) {
+        const auto key = "c/" + std::to_string(i);
+        keys += (i ? "," : "") + quoted(key);
+        call(ca, "put", R"({"key":")" + key + R"(","value":"A)" + std::to_string(i) + "\"}");
+        call(
+            cb, "put",
+            R"({"key":")" + key + R"(","value":"B)" + std::to_string(i) + R"(","await":"remote"})");
+    }
+    keys += "]}";
+    // A still reads its own writes; B its own.
+    CHECK(std::string(call(ca, "get", R"({"key":"c/3"})")["value"].GetString()) == "A3");
+    CHECK(std::string(call(cb, "get", R"({"key":"c/3"})")["value"].GetString()) == "B3");
+
+    call(ca, "setOnline", R"({"online":true})");
+    call(ca, "flush", R"({"timeoutMs":60000})");
+    // A's writes were stamped when uploaded, after B's: by entry order they win everywhere.
+    auto snapshot = [&](socket_client& c) {
+        std::map<std::string, std::string> out;
+        auto all = call(c, "getAll", keys);
+        for (const auto& e : all["entries"].GetArray()) {
+            out[e["key"].GetString()] = e["found"].GetBool() ? quoted(e["value"].GetString()) : "";
+        }
+        return out;
+    };
+    REQUIRE(wait_until([&] { return snapshot(ca) == snapshot(cb); }, 30s));
+    const auto state = snapshot(ca);
+    CHECK(state.at("c/0") == quoted("A0"));
+    CHECK(state.at("c/19") == quoted("A19"));
+    CHECK(read_bucket_now(shared_server(), f.bucket) == state);
+}
