@@ -3,11 +3,14 @@
 #include "bucket_tools.hpp"
 #include "daemon_process.hpp"
 
+#include "ctl/socket_client.hpp"
+
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -108,4 +111,46 @@ TEST_CASE(
     CHECK_MESSAGE(flushed.exit_code == 0, flushed.err);
     CHECK(read_bucket_now(shared_server(), t.bucket).size() == 50);
     CHECK(t.d.stop(60s) == 0);
+}
+
+TEST_CASE(
+    "mps3d lifecycle: disk full refuses the write clearly, nothing half-written, reads go on") {
+    // RLIMIT_FSIZE makes the kernel refuse to grow the replica past 4 MiB (EFBIG), as a full
+    // disk would (ENOSPC): the same SQLite write failure, produced for real.
+    one_daemon t({}, /*offline=*/true);
+    t.d.set_max_file_bytes(std::uint64_t{4} << 20);
+    t.d.start();
+    REQUIRE(t.d.ctl({"put", "kept", "1"}).exit_code == 0);
+    auto c = mps3::ctl::socket_client::connect(t.d.socket());
+    REQUIRE(c.has_value());
+    const std::string big(256 * 1024, 'b');
+    std::optional<mps3::ipc::rpc_error> refused;
+    int failed_at = -1;
+    for (int i = 0; i < 100 && !refused; ++i) {
+        const auto p = "big/" + std::to_string(i);
+        auto r = c->call("putAll",
+                         R"({"ops":[{"key":")" + p + R"(/a","value":")" + big + R"("},{"key":")" +
+                             p + R"(/b","value":")" + big + R"("}]})",
+                         mps3::ctl::socket_client::clock::now() + 60s);
+        REQUIRE(r.has_value());
+        if (!r->ok()) {
+            refused = r->error;
+            failed_at = i;
+        }
+    }
+    REQUIRE_MESSAGE(refused.has_value(), "4 MiB of file limit never filled up");
+    MESSAGE("refused after " << failed_at << " batches: " << refused->message);
+    CHECK(refused->code == -32006);
+    CHECK(refused->message.find("SQLITE") != std::string::npos);
+    // Atomic: neither key of the refused batch is there.
+    const auto p = "big/" + std::to_string(failed_at);
+    CHECK(t.d.ctl({"get", p + "/a"}).exit_code == 3);
+    CHECK(t.d.ctl({"get", p + "/b"}).exit_code == 3);
+    // Reads are still served, the daemon is up.
+    auto kept = t.d.ctl({"get", "kept"});
+    CHECK(kept.exit_code == 0);
+    CHECK(kept.out == "1\n");
+    CHECK(t.d.ctl({"get", "big/0/a"}).exit_code == 0);
+    CHECK(t.d.ctl({"status"}).exit_code == 0);
+    CHECK(t.d.running());
 }

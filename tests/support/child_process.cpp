@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,6 +53,11 @@ std::vector<std::string> child_environment(const child_options& o) {
     // Nothing else of the test process leaks into the child (sockets, server pipes).
     for (int fd = 3; fd < 1024; ++fd) {
         ::close(fd);
+    }
+    if (o.max_file_bytes) {
+        ::signal(SIGXFSZ, SIG_IGN);  // an ignored disposition survives exec
+        const rlimit limit{*o.max_file_bytes, *o.max_file_bytes};
+        ::setrlimit(RLIMIT_FSIZE, &limit);
     }
     if (o.run_as_uid) {
         const gid_t gid = *o.run_as_uid;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -22,6 +23,9 @@ struct child_options {
     std::filesystem::path stderr_file;       // appended to; empty: /dev/null
     std::optional<std::string> stdin_text;   // written to its stdin, then closed; else /dev/null
     std::optional<uid_t> run_as_uid;         // setresgid/setresuid before exec (root only)
+    /// RLIMIT_FSIZE: no file of the child may grow past this (a real "disk full" for it: writes
+    /// beyond fail with EFBIG; SIGXFSZ is ignored so they fail instead of killing it).
+    std::optional<std::uint64_t> max_file_bytes;
 };
 
 class child_process {

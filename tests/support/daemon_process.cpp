@@ -99,6 +99,7 @@ void daemon_process::start(std::chrono::milliseconds timeout) {
     o.unset_env = {"AWS_PROFILE",   "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3",
                    "NOTIFY_SOCKET", "LISTEN_FDS",        "LISTEN_PID",       "JOURNAL_STREAM"};
     o.stderr_file = options_.dir / "mps3d.log";
+    o.max_file_bytes = options_.max_file_bytes;
     child_ = std::make_unique<child_process>(std::move(o));
     const bool up =
         wait_until([&] { return !child_->running() || answers_status(socket_); }, timeout);

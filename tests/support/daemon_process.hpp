@@ -28,7 +28,8 @@ struct daemon_options {
     /// Extra lines for the [daemon] section of the config file it is given.
     std::vector<std::string> daemon_config;
     std::vector<std::string> extra_args;
-    std::string endpoint;  // empty: the test server's
+    std::string endpoint;                         // empty: the test server's
+    std::optional<std::uint64_t> max_file_bytes;  // RLIMIT_FSIZE for the daemon (disk full)
 };
 
 class daemon_process {
@@ -45,6 +46,7 @@ class daemon_process {
     void kill9();
     /// For the next start(): with or without --offline.
     void set_offline(bool offline) { options_.offline = offline; }
+    void set_max_file_bytes(std::uint64_t bytes) { options_.max_file_bytes = bytes; }
     [[nodiscard]] bool running();
     [[nodiscard]] pid_t pid() const;
 
