@@ -28,7 +28,7 @@ bool has_control_character(std::string_view s) {
                        [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
 
-enum class shown_as { text, yes_no, time, milliseconds, error_text };
+enum class shown_as { text, yes_no, time, time_or_none, milliseconds, error_text };
 
 struct status_field {
     const char* member;
@@ -40,7 +40,7 @@ constexpr std::array<status_field, 9> status_fields{{
     {"store", "store", shown_as::text},
     {"online", "online", shown_as::yes_no},
     {"queuedWrites", "queued writes", shown_as::text},
-    {"oldestQueued", "oldest queued", shown_as::time},
+    {"oldestQueued", "oldest queued", shown_as::time_or_none},
     {"lastSync", "last sync", shown_as::time},
     {"clockOffsetMs", "clock offset", shown_as::milliseconds},
     {"lastError", "last error", shown_as::error_text},
@@ -51,6 +51,9 @@ constexpr std::array<status_field, 9> status_fields{{
 std::string shown(const rapidjson::Value& v, shown_as kind) {
     if (v.IsNull() && kind == shown_as::time) {
         return "never";
+    }
+    if (v.IsNull() && kind == shown_as::time_or_none) {
+        return "none";  // nothing queued
     }
     if (v.IsBool() && kind == shown_as::yes_no) {
         return v.GetBool() ? "yes" : "no";

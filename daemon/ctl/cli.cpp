@@ -86,7 +86,7 @@ cli_outcome parse_command_line(const std::vector<std::string>& args, std::ostrea
     auto* timeout_opt =
         app.add_option("--timeout", f.timeout, "seconds to wait for an answer (default 30)")
             ->type_name("SECONDS")
-            ->check(CLI::Range(0.001, 86400.0));
+            ->check(CLI::Range(0.001, 3600.0));
 
     CLI::App* put = command(app, "put", "Write a JSON value at a key. Prints {\"seq\":N}.");
     put->add_option("KEY", f.key, "the key")->required();

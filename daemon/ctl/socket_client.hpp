@@ -24,9 +24,9 @@
 
 namespace mps3::ctl {
 
-/// The longest line mps3ctl accepts from mps3d: a page of large values can exceed the 16 MiB
-/// mps3d accepts from clients.
-inline constexpr std::size_t max_answer_bytes = std::size_t{256} << 20;
+/// The longest line mps3ctl accepts from mps3d. Answers can be far longer than the 16 MiB mps3d
+/// accepts from clients: a list page of 100 values at mps3d's 8 MiB value limit fits in this.
+inline constexpr std::size_t max_answer_bytes = std::size_t{1} << 30;
 
 class socket_client {
   public:

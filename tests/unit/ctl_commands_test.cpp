@@ -335,6 +335,9 @@ TEST_CASE("ctl commands: status as a table, or the raw result with --json") {
     auto raw = answered({"status", "--json"}, ok(result));
     CHECK(raw.out == json_line(doc(result)));
 
+    // Nothing queued, never synced.
+    CHECK(status_table(doc(R"({"oldestQueued":null,"lastSync":null})")) ==
+          "oldest queued  none\nlast sync      never\n");
     // A multi-line error stays on its row.
     CHECK(status_table(doc(R"({"lastError":"a\nb","online":true})")) ==
           "online      yes\nlast error  \"a\\nb\"\n");
