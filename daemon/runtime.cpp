@@ -14,8 +14,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <functional>
@@ -79,6 +81,26 @@ status prepare_state_dir(const std::filesystem::path& dir) {
                      "cannot create the state directory " + dir.string() + ": " + ec.message());
     }
     return success{};
+}
+
+// Connections cost a file descriptor each: raise the soft limit to the hard one (as far as
+// 65,536) and keep the connection limit below it, so that the limit's refusal line is what a
+// client meets, not a silent EMFILE at accept.
+std::size_t connection_budget(std::size_t wanted) {
+    rlimit files{};
+    if (::getrlimit(RLIMIT_NOFILE, &files) != 0) {
+        return wanted;
+    }
+    const rlim_t target = std::min<rlim_t>(files.rlim_max, 65'536);
+    if (files.rlim_cur < target) {
+        files.rlim_cur = target;
+        ::setrlimit(RLIMIT_NOFILE, &files);
+        ::getrlimit(RLIMIT_NOFILE, &files);
+    }
+    // Room for the replicas (3 files each), S3 connections, the listener and the log.
+    constexpr rlim_t reserved = 128;
+    const auto usable = files.rlim_cur > reserved ? files.rlim_cur - reserved : 1;
+    return std::min<std::size_t>(wanted, static_cast<std::size_t>(usable));
 }
 
 // Flushes every store within one shared deadline; true when nothing is left queued.
@@ -197,6 +219,7 @@ int run_daemon(const daemon_settings& settings, const s3::environment& env,
     const auto listening_on = listener->local_endpoint(path_ec).path();
     ipc::server_options server_opts;
     server_opts.session.max_frame = settings.max_frame_bytes;
+    server_opts.max_connections = connection_budget(server_opts.max_connections);
     server_opts.own_uid = static_cast<std::uint32_t>(::geteuid());
     server_opts.allowed_uids = settings.allowed_uids;
     server_opts.allowed_gids = settings.allowed_gids;

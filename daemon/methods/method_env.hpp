@@ -19,9 +19,10 @@
 namespace mps3::daemon {
 
 struct method_limits {
-    std::size_t max_value_bytes = std::size_t{8} << 20;  // one value's compact JSON text
-    std::size_t max_keys_per_call = 10'000;              // getAll keys, putAll ops
-    std::chrono::milliseconds default_timeout{30'000};   // flush, await "remote"
+    std::size_t max_value_bytes = std::size_t{8} << 20;    // one value's compact JSON text
+    std::size_t max_keys_per_call = 10'000;                // getAll keys, putAll ops
+    std::size_t max_result_bytes = std::size_t{64} << 20;  // keys + values in one getAll/list
+    std::chrono::milliseconds default_timeout{30'000};     // flush, await "remote"
     std::chrono::milliseconds max_timeout{3'600'000};
 };
 

@@ -4,7 +4,11 @@
 
 #include "rpc/json_builder.hpp"
 
+#include <algorithm>
+#include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mps3::daemon::methods_detail {
@@ -74,14 +78,37 @@ rpc_result<std::string> get_all(const ipc::request& r, const method_env& env) {
         }
         wanted.emplace_back(list[i].GetString(), list[i].GetStringLength());
     }
-    auto values = (*target)->store->get_all(wanted);
+    // Each distinct key is read once (one snapshot), so repeating a large key costs nothing
+    // until the answer is written, and the answer is bounded before it is.
+    std::vector<std::string> distinct(wanted);
+    std::sort(distinct.begin(), distinct.end());
+    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+    auto values = (*target)->store->get_all(distinct);
     if (!values) {
         return to_answer(values.err());
+    }
+    std::map<std::string_view, const std::optional<std::string>*> by_key;
+    for (std::size_t i = 0; i < distinct.size(); ++i) {
+        by_key.emplace(distinct[i], &(*values)[i]);
+    }
+    std::size_t answer_bytes = 0;
+    for (const auto& key : wanted) {
+        const auto& value = *by_key.at(key);
+        answer_bytes += key.size() + (value ? value->size() : 0);
+    }
+    if (answer_bytes > env.limits.max_result_bytes) {
+        return ipc::rpc_error(
+            ipc::rpc_code::value_too_large,
+            "Value too large: the answer would hold " + std::to_string(answer_bytes) +
+                " bytes of keys and values, the "
+                "limit is " +
+                std::to_string(env.limits.max_result_bytes) + "; ask for fewer keys at a time",
+            "{\"maxResultBytes\":" + std::to_string(env.limits.max_result_bytes) + "}");
     }
     json_builder out;
     out.begin_object().key("entries").begin_array();
     for (std::size_t i = 0; i < wanted.size(); ++i) {
-        const auto& value = (*values)[i];
+        const auto& value = *by_key.at(wanted[i]);
         out.begin_object().key("key").string(wanted[i]).key("found").boolean(value.has_value());
         if (value) {
             out.key("value").raw(*value);
@@ -123,12 +150,22 @@ rpc_result<std::string> list(const ipc::request& r, const method_env& env) {
     }
     json_builder out;
     out.begin_object().key("entries").begin_array();
-    for (const auto& e : page->entries) {
+    // A page ends early once it holds max_result_bytes (at least one entry): its cursor then
+    // continues after the last entry written.
+    std::size_t page_bytes = 0;
+    std::string cursor_out = page->next_after;
+    for (std::size_t i = 0; i < page->entries.size(); ++i) {
+        const auto& e = page->entries[i];
+        if (i > 0 && page_bytes + e.key.size() + e.value.size() > env.limits.max_result_bytes) {
+            cursor_out = page->entries[i - 1].key;
+            break;
+        }
+        page_bytes += e.key.size() + e.value.size();
         out.begin_object().key("key").string(e.key).key("value").raw(e.value).end_object();
     }
     out.end_array();
-    if (!page->next_after.empty()) {
-        out.key("cursor").string(page->next_after);
+    if (!cursor_out.empty()) {
+        out.key("cursor").string(cursor_out);
     }
     out.end_object();
     return out.str();

@@ -209,8 +209,11 @@ void session::notify(std::uint64_t subscription_id, std::uint64_t seq, std::stri
     if (closed_ || it == subscriptions_.end()) {
         return;
     }
-    if (it->second.queued >= limits_.max_queued_notifications ||
-        queued_bytes_ + line.size() > limits_.max_queued_bytes) {
+    // A subscription with nothing queued may always queue one line, however large: a value near
+    // the size limit must not end its subscription before the client had a chance to read it.
+    const bool over_bytes =
+        it->second.queued > 0 && queued_bytes_ + line.size() > limits_.max_queued_bytes;
+    if (it->second.queued >= limits_.max_queued_notifications || over_bytes) {
         end_with_lagged(subscription_id);
         return;
     }
