@@ -309,6 +309,12 @@ asio::awaitable<status> store::impl::async_upload_one(bool& uploaded) {
     json_put.content_type = "application/json";
     s3::put_options entry_put = json_put;
     entry_put.if_none_match_any = true;
+    // A retry after a lost answer stores the entry again where create-only is not enforced
+    // (s3rver): its LastModified moves. Retrying only within the window the stamp was forecast
+    // for keeps a landed entry valid; past it, recovery lists the noted key instead.
+    s3::retry_policy entry_retry = config.s3.retry;
+    entry_retry.max_elapsed = max_entry_put_time;
+    entry_put.retry = entry_retry;
     for (const auto& put : prepared->puts) {
         auto stored =
             co_await s3.async_put_object(config.bucket, put.object_key, put.body, json_put);

@@ -55,9 +55,11 @@ struct client::impl {
 
     // Sends the request until it succeeds, fails for good, or the retry policy is spent.
     // A non-2xx response is returned as a response (the caller decides: 304 is not an error).
-    asio::awaitable<result<detail::http_response>> send(const detail::s3_request& request) {
+    // `override_policy`: this request's own retry policy, nullptr for the client's.
+    asio::awaitable<result<detail::http_response>> send(
+        const detail::s3_request& request, const retry_policy* override_policy = nullptr) {
         const auto started = steady::now();
-        const retry_policy& policy = config.retry;
+        const retry_policy& policy = override_policy != nullptr ? *override_policy : config.retry;
         unsigned attempt = 0;
         bool skew_corrected = false;
         while (true) {
@@ -187,8 +189,10 @@ task<result<put_result>> client::async_put_object(std::string bucket, std::strin
     if (auto ok = check_names(bucket, key, true); !ok) {
         co_return std::move(ok).err();
     }
-    auto response = co_await self->send(
-        detail::put_object_request(std::move(bucket), std::move(key), std::move(body), options));
+    const retry_policy* own_policy = options.retry ? &*options.retry : nullptr;
+    const auto request =
+        detail::put_object_request(std::move(bucket), std::move(key), std::move(body), options);
+    auto response = co_await self->send(request, own_policy);
     if (!response || !is_success(response->status)) {
         co_return fail_with<put_result>(response);
     }

@@ -16,20 +16,20 @@ using milliseconds = std::chrono::milliseconds;
 /// Retries with exponential backoff and full jitter, bounded in count and in time.
 /// Only network errors, 5xx, SlowDown and RequestTimeout are retried, never another 4xx.
 struct retry_policy {
-    unsigned max_attempts = 5;                   // 1 = no retry
-    milliseconds base_delay{100};                // first backoff ceiling
-    milliseconds max_delay{5000};                // backoff ceiling cap
+    unsigned max_attempts = 5;                           // 1 = no retry
+    milliseconds base_delay{100};                        // first backoff ceiling
+    milliseconds max_delay{5000};                        // backoff ceiling cap
     milliseconds max_elapsed{std::chrono::seconds(60)};  // no new attempt starts after this
 };
 
 /// What every S3 response carries, success or not.
 struct response_meta {
     unsigned status = 0;
-    std::string etag;           // as sent, quotes included
-    std::string date;           // Date header, RFC 1123
-    std::string last_modified;  // Last-Modified header, RFC 1123
-    std::string version_id;     // x-amz-version-id
-    std::string request_id;     // x-amz-request-id
+    std::string etag;                              // as sent, quotes included
+    std::string date;                              // Date header, RFC 1123
+    std::string last_modified;                     // Last-Modified header, RFC 1123
+    std::string version_id;                        // x-amz-version-id
+    std::string request_id;                        // x-amz-request-id
     std::optional<clock::time_point> server_date;  // parsed Date header
     clock::time_point sent_at;      // local clock when the request was sent (last attempt)
     clock::time_point received_at;  // local clock when the response header arrived
@@ -40,12 +40,15 @@ using metadata = std::vector<std::pair<std::string, std::string>>;  // x-amz-met
 
 struct put_options {
     std::string content_type = "application/octet-stream";
-    std::string content_encoding;  // e.g. "gzip"; empty: none
+    std::string content_encoding;    // e.g. "gzip"; empty: none
     bool if_none_match_any = false;  // create-only: If-None-Match: *
     std::string if_match;            // ETag the object must still have
     bool checksum_sha256 = false;    // send x-amz-checksum-sha256
     bool sign_payload = false;       // payload SHA-256 in the signature, else UNSIGNED-PAYLOAD
     metadata user_metadata;
+    /// Overrides the client's retry policy for this request (e.g. a PUT whose repetition after
+    /// a lost answer must stay within a time window).
+    std::optional<retry_policy> retry;
 };
 
 struct put_result {
