@@ -101,6 +101,25 @@ std::string json_line(const rapidjson::Value& value) {
     return line;
 }
 
+std::string json_line(const rapidjson::Value& value, std::string_view left_out) {
+    if (!value.IsObject()) {
+        return json_line(value);
+    }
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    writer.StartObject();
+    for (const auto& member : value.GetObject()) {
+        if (std::string_view(member.name.GetString(), member.name.GetStringLength()) != left_out) {
+            writer.Key(member.name.GetString(), member.name.GetStringLength());
+            member.value.Accept(writer);
+        }
+    }
+    writer.EndObject();
+    std::string line(buffer.GetString(), buffer.GetSize());
+    line.push_back('\n');
+    return line;
+}
+
 std::string quoted(std::string_view text) {
     rapidjson::Value s(rapidjson::StringRef(text.data(), text.size()));
     return compact(s);

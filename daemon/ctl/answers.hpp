@@ -27,6 +27,8 @@ step fail_step(int exit_code, std::string_view message);
 /// Compact JSON of value followed by '\n': one line whatever the value holds (a newline inside a
 /// string is escaped as \n).
 std::string json_line(const rapidjson::Value& value);
+/// As json_line, leaving out one member when value is an object (the others keep their order).
+std::string json_line(const rapidjson::Value& value, std::string_view left_out);
 
 /// mps3d's status result as an aligned two-column table, times and numbers as sent; members this
 /// version does not know are shown too, as JSON.

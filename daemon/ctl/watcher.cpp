@@ -100,13 +100,8 @@ step watcher::on_changed(const rapidjson::Value& params) {
         seen_ = seq;
     }
     // The subscription id is mps3ctl's business (it changes on a resubscribe): not printed.
-    rapidjson::Document shown;
-    shown.CopyFrom(params, shown.GetAllocator());
-    if (shown.IsObject()) {
-        shown.EraseMember("subscription");  // keeps the members' order
-    }
     step s;
-    s.out = json_line(shown);
+    s.out = json_line(params, "subscription");
     ++printed_;
     if (opts_.count && printed_ >= *opts_.count) {
         s.exit_code = exit_ok;
