@@ -3,7 +3,7 @@
 // The requirement is that the time does not depend on the replica's size: the ratio
 // median(largest) / median(smallest) is printed per mode. Needs no S3 server.
 //
-//   build/tests/bench/mps3_bench_cold_start [--runs 5] [--sizes 1000,10000,100000]
+//   build/tests/bench/mps3_bench_cold_start [--runs 5] [--sizes 1000,10000,100000] [--each]
 //
 // Times are wall time (CLOCK_MONOTONIC) from just before fork to the answer's arrival, with the
 // replica in the page cache (it was just built; dropping caches needs root and would disturb
@@ -85,6 +85,19 @@ double peak_rss_mib(pid_t pid) {
     throw std::runtime_error("no VmHWM in /proc/" + std::to_string(pid) + "/status");
 }
 
+// The CPU time a live process has used so far and the time it waited for a CPU, in ms
+// (/proc/PID/schedstat, nanoseconds). Unlike wall time, the CPU time hardly moves when other
+// work loads the machine; the wait shows how much it did.
+std::pair<double, double> cpu_and_wait_ms(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/schedstat");
+    double on_cpu_ns = 0;
+    double waited_ns = 0;
+    if (!(in >> on_cpu_ns >> waited_ns)) {
+        throw std::runtime_error("cannot read /proc/" + std::to_string(pid) + "/schedstat");
+    }
+    return {on_cpu_ns / 1e6, waited_ns / 1e6};
+}
+
 std::string compact(const rapidjson::Value& v) {
     rapidjson::StringBuffer out;
     rapidjson::Writer<rapidjson::StringBuffer> w(out);
@@ -135,7 +148,9 @@ struct bench_store {
 };
 
 struct sample {
-    double first_get_ms = 0;
+    double first_get_ms = 0;  // wall time, spawn to answer
+    double cpu_ms = 0;        // mps3d's CPU time until then
+    double wait_ms = 0;       // how long mps3d waited for a CPU meanwhile
     double rss_mib = 0;
 };
 
@@ -189,7 +204,8 @@ sample run_once(const bench_store& store, const std::string& mps3d, mode m, int 
     if (!r["found"].GetBool() || compact(r["value"]) != replica_value(0)) {
         throw fail("get answered the wrong value: " + compact(r));
     }
-    sample s{answered - started, peak_rss_mib(daemon.pid())};
+    const auto [cpu_ms, wait_ms] = cpu_and_wait_ms(daemon.pid());
+    const sample s{answered - started, cpu_ms, wait_ms, peak_rss_mib(daemon.pid())};
 
     daemon.signal(SIGTERM);
     const auto exit = daemon.wait(30s);
@@ -201,21 +217,33 @@ sample run_once(const bench_store& store, const std::string& mps3d, mode m, int 
 }
 
 struct summary {
-    double median = 0, min = 0, max = 0, rss_mib = 0;
+    double median = 0, min = 0, max = 0, cpu_median = 0, wait_median = 0, rss_mib = 0;
 };
 
-summary summarize(std::vector<sample> samples) {
-    std::sort(samples.begin(), samples.end(),
-              [](const sample& a, const sample& b) { return a.first_get_ms < b.first_get_ms; });
-    const auto mid = samples.size() / 2;
-    const double median = samples.size() % 2 == 1
-                              ? samples[mid].first_get_ms
-                              : (samples[mid - 1].first_get_ms + samples[mid].first_get_ms) / 2;
-    double rss = 0;
+template <class Field>
+double median_of(const std::vector<sample>& samples, Field field) {
+    std::vector<double> values;
     for (const auto& s : samples) {
-        rss = std::max(rss, s.rss_mib);
+        values.push_back(s.*field);
     }
-    return {median, samples.front().first_get_ms, samples.back().first_get_ms, rss};
+    std::sort(values.begin(), values.end());
+    const auto mid = values.size() / 2;
+    return values.size() % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+}
+
+summary summarize(const std::vector<sample>& samples) {
+    summary out;
+    out.median = median_of(samples, &sample::first_get_ms);
+    out.cpu_median = median_of(samples, &sample::cpu_ms);
+    out.wait_median = median_of(samples, &sample::wait_ms);
+    out.min = samples.front().first_get_ms;
+    out.max = out.min;
+    for (const auto& s : samples) {
+        out.min = std::min(out.min, s.first_get_ms);
+        out.max = std::max(out.max, s.first_get_ms);
+        out.rss_mib = std::max(out.rss_mib, s.rss_mib);
+    }
+    return out;
 }
 
 std::vector<std::size_t> parse_sizes(const std::string& text) {
@@ -244,6 +272,8 @@ int main(int argc, char** argv) {
     app.add_option("--sizes", sizes_text, "replica sizes in keys, comma separated")
         ->capture_default_str();
     app.add_option("--mps3d", mps3d, "the mps3d to start")->capture_default_str();
+    bool each = false;
+    app.add_flag("--each", each, "also print every run's figures (to stderr)");
     CLI11_PARSE(app, argc, argv);
 
     try {
@@ -254,19 +284,27 @@ int main(int argc, char** argv) {
 
         std::printf("mps3d cold start, %d runs per cell (endpoint: dead port 127.0.0.1:%u)\n\n",
                     runs, static_cast<unsigned>(port));
-        std::printf("%9s  %-20s %9s %9s %9s %10s\n", "keys", "mode", "median ms", "min ms",
-                    "max ms", "peak RSS");
+        std::printf("%9s  %-20s %9s %9s %9s %9s %9s %10s\n", "keys", "mode", "median ms", "min ms",
+                    "max ms", "CPU ms", "wait ms", "peak RSS");
         for (const auto n : sizes) {
             const bench_store store(n, port);
             for (std::size_t mi = 0; mi < modes.size(); ++mi) {
                 std::vector<sample> samples;
                 for (int run = 0; run < runs; ++run) {
                     samples.push_back(run_once(store, mps3d, modes[mi], run));
+                    if (each) {
+                        const auto& last = samples.back();
+                        std::fprintf(
+                            stderr, "%9zu  %-20s run %d: %.1f ms (CPU %.1f, wait %.1f), %.1f MiB\n",
+                            n, mode_name(modes[mi]), run, last.first_get_ms, last.cpu_ms,
+                            last.wait_ms, last.rss_mib);
+                    }
                 }
                 const auto s = summarize(samples);
                 results[mi].push_back(s);
-                std::printf("%9zu  %-20s %9.1f %9.1f %9.1f %6.1f MiB\n", n, mode_name(modes[mi]),
-                            s.median, s.min, s.max, s.rss_mib);
+                std::printf("%9zu  %-20s %9.1f %9.1f %9.1f %9.1f %9.1f %6.1f MiB\n", n,
+                            mode_name(modes[mi]), s.median, s.min, s.max, s.cpu_median,
+                            s.wait_median, s.rss_mib);
                 std::fflush(stdout);
             }
             std::printf(
@@ -278,8 +316,10 @@ int main(int argc, char** argv) {
         for (std::size_t mi = 0; mi < modes.size(); ++mi) {
             const auto& first = results[mi].front();
             const auto& last = results[mi].back();
-            std::printf("%-20s median(%zu keys) / median(%zu keys) = %.2f\n", mode_name(modes[mi]),
-                        sizes.back(), sizes.front(), last.median / first.median);
+            // CPU time too: on a loaded machine wall times wander, the work done does not.
+            std::printf("%-20s median(%zu keys) / median(%zu keys) = %.2f   CPU time: %.2f\n",
+                        mode_name(modes[mi]), sizes.back(), sizes.front(),
+                        last.median / first.median, last.cpu_median / first.cpu_median);
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "mps3_bench_cold_start: %s\n", e.what());
