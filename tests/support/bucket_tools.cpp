@@ -38,4 +38,31 @@ std::map<std::string, std::string> read_bucket_now(const test_server& server,
     return std::move(**state);
 }
 
+std::string describe_bucket_now(const test_server& server, const std::string& bucket,
+                                const std::string& manifest) {
+    using state_type = std::optional<result<spec::bucket_state>>;
+    auto state =
+        run_async([&](boost::asio::any_io_executor ex) -> boost::asio::awaitable<state_type> {
+            s3::client client(ex, server.client_config());
+            state_type out = co_await spec::read_bucket(client, bucket, manifest, {});
+            co_return out;
+        });
+    if (!*state) {
+        return "cannot read bucket " + bucket + ": " + state->err().describe();
+    }
+    const auto& st = **state;
+    std::string out =
+        "latest entry " + st.latest + ", " + std::to_string(st.replayed.size()) + " replayed";
+    auto list = [&](const char* what, const std::vector<std::string>& keys) {
+        out += std::string("; ") + what + ":";
+        for (const auto& k : keys) {
+            out += " " + k;
+        }
+    };
+    list("invalid", st.invalid);
+    list("unreadable", st.unreadable);
+    list("bad content", st.bad_content);
+    return out;
+}
+
 }  // namespace mps3::test

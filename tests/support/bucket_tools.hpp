@@ -17,4 +17,9 @@ std::map<std::string, std::string> read_bucket_now(const test_server& server,
                                                    const std::string& bucket,
                                                    const std::string& manifest = "manifest.json");
 
+/// What the independent reader makes of the bucket, for failure messages: the latest entry, and
+/// the entries it found invalid or unreadable.
+std::string describe_bucket_now(const test_server& server, const std::string& bucket,
+                                const std::string& manifest = "manifest.json");
+
 }  // namespace mps3::test
