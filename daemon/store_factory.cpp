@@ -2,6 +2,9 @@
 
 #include <mps3/s3/endpoint.hpp>
 
+#include <string>
+#include <string_view>
+
 namespace mps3::daemon {
 
 result<store_config> make_store_config(const store_settings& settings,
@@ -22,10 +25,18 @@ result<store_config> make_store_config(const store_settings& settings,
         e.message = where + e.message;
         return e;
     }
+    // With several stores, their sync and S3 records must say whose they are.
+    log_sink store_log;
+    if (log) {
+        store_log = [log, prefix = "store " + settings.name + ": "](
+                        log_level level, std::string_view component, std::string_view message) {
+            log(level, component, prefix + std::string(message));
+        };
+    }
     store_config config;
     config.s3.server = std::move(*server);
     config.s3.credentials = std::move(*creds);
-    config.s3.log = log;
+    config.s3.log = store_log;
     config.bucket = settings.bucket;
     config.manifest_key = settings.manifest;
     config.replica_path = settings.replica;
@@ -33,7 +44,7 @@ result<store_config> make_store_config(const store_settings& settings,
     config.start_online = !daemon.start_offline;
     config.collect_garbage = settings.collect_garbage;
     config.sync_mode = settings.sync_mode;
-    config.log = log;
+    config.log = store_log;
     return config;
 }
 
