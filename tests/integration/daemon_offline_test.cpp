@@ -161,7 +161,14 @@ TEST_CASE("mps3d offline: 1,000 writes while cut off, a restart in between, all 
     std::map<std::string, std::string> seen;
     for (int i = 0; i < 5000 && seen != expected; ++i) {
         auto in = watcher.receive(socket_client::clock::now() + 60s);
-        REQUIRE_MESSAGE(in.has_value(), "B saw " << seen.size() << " keys");
+        if (!in) {
+            const auto tail = [](const std::string& log) {
+                return log.size() > 6000 ? log.substr(log.size() - 6000) : log;
+            };
+            FAIL("B saw " << seen.size() << " keys, then: " << in.err().describe()
+                          << "\n--- A's log (end):\n" << tail(a.log())
+                          << "\n--- B's log (end):\n" << tail(b.log()));
+        }
         auto* n = std::get_if<mps3::ipc::rpc_notification>(&*in);
         REQUIRE(n != nullptr);
         const std::string key = n->params["key"].GetString();

@@ -328,7 +328,14 @@ asio::awaitable<status> store::impl::async_upload_one(bool& uploaded) {
     // 2-5. Fresh state, stamp, entry PUT, validate against Date; a new key on every retry.
     std::optional<engine::remote_state> base;
     bool committed = false;
+    // From the first entry PUT on, an entry of this attempt may be in the bucket: any way out
+    // other than a definite verdict leaves the batches "uploading" with their entry keys noted,
+    // and the next round's recovery lists them (docs/durability.md). Requeueing instead would
+    // upload the same writes again, over whatever others wrote in between.
     for (int attempt_no = 0; attempt_no < max_entry_attempts && !committed; ++attempt_no) {
+        if (!online || closing) {
+            co_return error(errc::cancelled, "went offline during an upload");
+        }
         auto state = co_await async_read_remote();
         if (!state) {
             (void)db.requeue(batch_ids);
@@ -370,13 +377,18 @@ asio::awaitable<status> store::impl::async_upload_one(bool& uploaded) {
             // answer was lost (the client retried it). Ours if the bytes are ours.
             auto existing = co_await s3.async_get_object(config.bucket, entry_key);
             if (existing && existing->body == *body) {
-                if (co_await async_listed_verdict(entry_key, t) == protocol::time_verdict::valid) {
+                const auto ours = co_await async_listed_verdict(entry_key, t);
+                if (ours == protocol::time_verdict::valid) {
                     committed = true;
                     base = std::move(*state);
                     newest_seen = std::max(newest_seen.value_or(t), t);
                     break;
                 }
-                continue;  // ours but invalid: readers ignore it
+                if (ours == protocol::time_verdict::uncertain) {
+                    co_return error(errc::network, "could not list entry " + entry_key +
+                                                       " to judge it; recovery settles it");
+                }
+                continue;  // ours but invalid: readers ignore it for ever
             }
             log(log_level::warn, "entry key " + entry_key + " already taken; taking another");
             continue;
@@ -388,7 +400,7 @@ asio::awaitable<status> store::impl::async_upload_one(bool& uploaded) {
         }
         observe(put->meta);
         if (!put->meta.server_date) {
-            (void)db.requeue(batch_ids);
+            // It landed; only a listing can judge it now (recovery does, next round).
             co_return error(errc::bad_response,
                             "the server sent no Date header: entries cannot be validated");
         }
@@ -403,6 +415,10 @@ asio::awaitable<status> store::impl::async_upload_one(bool& uploaded) {
             // judge by the LastModified they list, so list it. This settles entries stamped
             // just after a writer whose clock runs seconds fast (+1 ms over its entry).
             verdict = co_await async_listed_verdict(entry_key, t);
+            if (verdict == protocol::time_verdict::uncertain) {
+                co_return error(errc::network, "could not list entry " + entry_key +
+                                                   " to judge it; recovery settles it");
+            }
         }
         if (verdict == protocol::time_verdict::valid) {
             committed = true;
@@ -414,6 +430,8 @@ asio::awaitable<status> store::impl::async_upload_one(bool& uploaded) {
         }
     }
     if (!committed) {
+        // Every entry of this attempt is definitely invalid (or none was written): uploading
+        // the batches again later cannot apply them twice.
         (void)db.requeue(batch_ids);
         co_return error(errc::server_error, "could not write a valid manifest entry in " +
                                                 std::to_string(max_entry_attempts) +
