@@ -102,6 +102,10 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
     boost::asio::awaitable<status> async_upload_one(bool& uploaded);
     boost::asio::awaitable<status> async_poll();
     /// Settles batches left "uploading": completes those whose entry landed, requeues the rest.
+    bool entry_applies(
+        std::string_view body,
+        const std::map<std::string, std::pair<std::optional<std::string>, std::string>>& last)
+        const;
     boost::asio::awaitable<status> async_recover_attempts(
         const std::vector<replica::outbox_batch>& pending);
     /// Whether the entry is listed with |t - LastModified| < 5 s; an error if the LIST failed.

@@ -157,6 +157,31 @@ asio::awaitable<protocol::time_verdict> store::impl::async_listed_verdict(
     co_return *valid ? protocol::time_verdict::valid : protocol::time_verdict::invalid;
 }
 
+// True when an entry's body parses and its update writes exactly what an upload attempt chose:
+// per key, its version, or a delete.
+bool store::impl::entry_applies(
+    std::string_view body,
+    const std::map<std::string, std::pair<std::optional<std::string>, std::string>>& last) const {
+    auto entry = protocol::parse_entry_body(body);
+    if (!entry) {
+        return false;
+    }
+    for (const auto& [key, value_version] : last) {
+        const auto it = entry->update.find(protocol::format_content_ref(config.bucket, key));
+        if (it == entry->update.end()) {
+            return false;
+        }
+        const bool deleted = !value_version.first.has_value();
+        if (deleted != !it->second.has_value()) {
+            return false;
+        }
+        if (!deleted && it->second->version != value_version.second) {
+            return false;
+        }
+    }
+    return true;
+}
+
 asio::awaitable<status> store::impl::async_recover_attempts(
     const std::vector<replica::outbox_batch>& pending) {
     // Group the batches of each interrupted attempt; an attempt committed iff one of the entry
@@ -168,21 +193,45 @@ asio::awaitable<status> store::impl::async_recover_attempts(
         }
     }
     for (const auto& [attempt, batches] : attempts) {
+        // Per key, the last op of the attempt's batches, with the version the attempt chose.
+        std::map<std::string, std::pair<std::optional<std::string>, std::string>> last;
+        for (const auto* b : batches) {
+            for (const auto& op : b->ops) {
+                auto& slot = last[op.key];
+                slot.first = op.value;
+                if (op.upload_version) {
+                    slot.second = *op.upload_version;
+                }
+            }
+        }
         bool landed = false;
         for (const auto& key : batches.front()->entry_keys) {
             const auto parsed = protocol::parse_entry_key(config.manifest_key, key);
             if (!parsed || !parsed->ts) {
                 continue;
             }
-            // A failed LIST decides nothing: try again on the next round.
+            // A failed LIST or GET decides nothing: try again on the next round.
             auto valid = co_await async_entry_listed_valid(key, *parsed->ts);
             if (!valid) {
                 co_return std::move(valid).err();
             }
-            if (*valid) {
+            if (!*valid) {
+                continue;
+            }
+            // Listed and valid; but is it whole, and ours? A server may store a PUT cut off
+            // mid-body (s3rver does), and readers skip an unreadable entry: counting it as
+            // landed would lose the writes.
+            auto stored = co_await s3.async_get_object(config.bucket, key);
+            if (!stored) {
+                co_return std::move(stored).err();
+            }
+            if (entry_applies(stored->body, last)) {
                 landed = true;
                 break;
             }
+            log(log_level::warn, "entry " + key +
+                                     " under a noted key is unreadable or not this upload's; "
+                                     "uploading the writes again");
         }
         std::vector<std::int64_t> ids;
         for (const auto* b : batches) {
@@ -196,18 +245,7 @@ asio::awaitable<status> store::impl::async_recover_attempts(
             }
             continue;
         }
-        // Confirm what that entry wrote: per key, the last op of the attempt's batches, with
-        // the version the attempt chose for it.
-        std::map<std::string, std::pair<std::optional<std::string>, std::string>> last;
-        for (const auto* b : batches) {
-            for (const auto& op : b->ops) {
-                auto& slot = last[op.key];
-                slot.first = op.value;
-                if (op.upload_version) {
-                    slot.second = *op.upload_version;
-                }
-            }
-        }
+        // Confirm what that entry wrote.
         std::vector<replica::remote_change> confirmed;
         for (auto& [key, value_version] : last) {
             if (!value_version.first) {
