@@ -57,8 +57,8 @@ session::session(socket_type socket, std::uint64_t id, session_limits limits, pa
       limits_(limits),
       log_(std::move(log)),
       methods_(parsing),
-      room_(socket_.get_executor()),
-      progress_(socket_.get_executor()) {}
+      room_(socket_.get_executor(), asio::steady_timer::time_point::max()),
+      progress_(socket_.get_executor(), asio::steady_timer::time_point::max()) {}
 
 void session::start(const install_fn& install, std::function<void()> on_end) {
     on_end_ = std::move(on_end);
@@ -87,14 +87,15 @@ asio::awaitable<bool> session::wait_for_capacity(std::uint64_t subscription_id) 
             queued_bytes_ <= limits_.max_queued_bytes / 2) {
             co_return true;
         }
-        progress_.expires_at(asio::steady_timer::time_point::max());
         auto [ec] = co_await progress_.async_wait(use_tuple);
         (void)ec;
     }
 }
 
 asio::awaitable<void> session::wait_for_room() {
-    room_.expires_at(asio::steady_timer::time_point::max());
+    // The timers never expire (set in the constructor): waits end only by cancel(), which wakes
+    // every waiter. Resetting the expiry here would cancel the other waiters, who would reset
+    // it in turn: a busy loop.
     auto [ec] = co_await room_.async_wait(use_tuple);
     (void)ec;  // woken by cancel(): the caller re-checks why
 }
