@@ -56,7 +56,12 @@ struct offline_fixture {
     tcp_proxy proxy{shared_server().endpoint_url()};
 
     offline_fixture() { create_bucket_now(shared_server(), bucket); }
-    ~offline_fixture() { std::filesystem::remove_all(dir); }
+    bool keep = false;  // a failed test leaves its daemons' logs and replicas for a look
+    ~offline_fixture() {
+        if (!keep) {
+            std::filesystem::remove_all(dir);
+        }
+    }
 
     daemon_options options(const std::string& name, bool via_proxy) {
         daemon_options o{bucket, "manifest.json", dir / name};
@@ -165,9 +170,11 @@ TEST_CASE("mps3d offline: 1,000 writes while cut off, a restart in between, all 
             const auto tail = [](const std::string& log) {
                 return log.size() > 6000 ? log.substr(log.size() - 6000) : log;
             };
-            FAIL("B saw " << seen.size() << " keys, then: " << in.err().describe()
-                          << "\n--- A's log (end):\n" << tail(a.log())
-                          << "\n--- B's log (end):\n" << tail(b.log()));
+            f.keep = true;
+            FAIL("B saw " << seen.size() << " keys, then: " << in.err().describe() << "\nkept "
+                          << f.dir << "\n--- A's log (end):\n"
+                          << tail(a.log()) << "\n--- B's log (end):\n"
+                          << tail(b.log()));
         }
         auto* n = std::get_if<mps3::ipc::rpc_notification>(&*in);
         REQUIRE(n != nullptr);

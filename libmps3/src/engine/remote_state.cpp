@@ -18,10 +18,20 @@ constexpr std::size_t fetch_parallelism = 4;
 // A body that fails to parse, or an entry collected between LIST and GET, makes us plan again;
 // a bucket that keeps changing under us still ends.
 constexpr int max_resolve_rounds = 5;
+// Reads of the remote state in which an entry must be unreadable before it is ignored for good
+// (until then it is skipped for that read only, and fetched again by the next).
+constexpr unsigned reads_before_giving_up = 3;
 
 }  // namespace
 
 asio::awaitable<result<engine::remote_state>> store::impl::async_read_remote() {
+    // Entries skipped in this read: those given up on, plus any found unreadable now.
+    std::set<std::string, std::less<>> unreadable_entries;
+    for (const auto& [key, reads] : unreadable_reads) {
+        if (reads >= reads_before_giving_up) {
+            unreadable_entries.insert(key);
+        }
+    }
     for (int round = 0; round < max_resolve_rounds; ++round) {
         s3::list_options listing;
         listing.prefix = protocol::entry_prefix(config.manifest_key);
@@ -65,6 +75,7 @@ asio::awaitable<result<engine::remote_state>> store::impl::async_read_remote() {
                 log(log_level::warn,
                     "ignoring unreadable manifest entry " + entry.key + ": " + body.err().message);
                 unreadable_entries.insert(entry.key);
+                ++unreadable_reads[entry.key];
                 replan = true;
                 break;
             }
@@ -73,6 +84,7 @@ asio::awaitable<result<engine::remote_state>> store::impl::async_read_remote() {
                                          std::to_string(body->skipped) + " member(s), e.g. " +
                                          body->warnings.front());
             }
+            unreadable_reads.erase(entry.key);
             body_cache.emplace(entry.key, std::move(*body));
         }
         if (replan) {
@@ -85,6 +97,8 @@ asio::awaitable<result<engine::remote_state>> store::impl::async_read_remote() {
             listed_keys.insert(e.key.key);
         }
         std::erase_if(body_cache,
+                      [&](const auto& item) { return !listed_keys.contains(item.first); });
+        std::erase_if(unreadable_reads,
                       [&](const auto& item) { return !listed_keys.contains(item.first); });
 
         engine::remote_state out;

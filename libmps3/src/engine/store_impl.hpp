@@ -69,7 +69,11 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
 
     // Immutable entry bodies by key, pruned to the last listing.
     std::map<std::string, protocol::entry_body, std::less<>> body_cache;
-    std::set<std::string, std::less<>> unreadable_entries;
+    // Entries whose body did not parse, and in how many reads of the remote state. An entry is
+    // given up on only after several: a server that lists an object while still storing it
+    // (s3rver does) serves a cut-off body once, and ignoring that entry for ever would lose
+    // its writes here.
+    std::map<std::string, unsigned, std::less<>> unreadable_reads;
     std::set<std::string, std::less<>> bad_content;  // "<key>@<version>" that is not JSON
     std::string marker_etag;  // a serialized marker_view of the last applied LIST; "" = none
     std::optional<protocol::timestamp> newest_seen;
