@@ -4,13 +4,12 @@
 // tests/bench/cold_start_bench.cpp's business).
 #include "daemon_process.hpp"
 #include "replica_builder.hpp"
+#include "rpc_calls.hpp"
 
 #include "ctl/socket_client.hpp"
 
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -79,22 +78,6 @@ const base_replica& shared_base() {
     return base;
 }
 
-rapidjson::Document call(socket_client& c, const std::string& method, const std::string& params) {
-    auto r = c.call(method, params, socket_client::clock::now() + 30s);
-    REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.err().describe()));
-    REQUIRE_MESSAGE(r->ok(), method << " failed: " << r->error->message);
-    rapidjson::Document out;
-    out.CopyFrom(r->result, out.GetAllocator());
-    return out;
-}
-
-std::string compact(const rapidjson::Value& v) {
-    rapidjson::StringBuffer out;
-    rapidjson::Writer<rapidjson::StringBuffer> w(out);
-    v.Accept(w);
-    return {out.GetString(), out.GetSize()};
-}
-
 std::string get_params(const std::string& key) {
     return R"({"key":")" + key + R"("})";
 }
@@ -103,7 +86,7 @@ void check_value(socket_client& c, std::size_t i) {
     INFO("key " << replica_key(i));
     const auto got = call(c, "get", get_params(replica_key(i)));
     REQUIRE(got["found"].GetBool());
-    CHECK(compact(got["value"]) == replica_value(i));
+    CHECK(compact_json(got["value"]) == replica_value(i));
 }
 
 // A daemon on a private copy of the base replica, endpoint the dead port.
@@ -161,14 +144,14 @@ void check_serves_from_replica(socket_client& c) {
     const auto first = call(c, "list", R"({"prefix":"k/","limit":1000})");
     REQUIRE(first["entries"].Size() == 1000);
     CHECK(std::string(first["entries"][0]["key"].GetString()) == replica_key(0));
-    CHECK(compact(first["entries"][999]["value"]) == replica_value(999));
+    CHECK(compact_json(first["entries"][999]["value"]) == replica_value(999));
     REQUIRE(first.HasMember("cursor"));
     rapidjson::Document params(rapidjson::kObjectType);
     params.AddMember("prefix", "k/", params.GetAllocator());
     params.AddMember("limit", 1000, params.GetAllocator());
     params.AddMember("cursor", rapidjson::Value(first["cursor"], params.GetAllocator()),
                      params.GetAllocator());
-    const auto second = call(c, "list", compact(params));
+    const auto second = call(c, "list", compact_json(params));
     REQUIRE(second["entries"].Size() == 1000);
     CHECK(std::string(second["entries"][0]["key"].GetString()) == replica_key(1000));
     const auto tail = call(c, "list", R"({"prefix":"k/09999"})");
@@ -181,7 +164,7 @@ void check_serves_from_replica(socket_client& c) {
     CHECK(put["seq"].GetInt64() > 0);
     const auto back = call(c, "get", get_params("new/one"));
     REQUIRE(back["found"].GetBool());
-    CHECK(compact(back["value"]) == R"({"cold":true})");
+    CHECK(compact_json(back["value"]) == R"({"cold":true})");
 }
 
 }  // namespace
@@ -200,7 +183,7 @@ TEST_CASE("mps3d cold start: 100,000-key replica, bucket unreachable: serves rea
                    std::string::npos;
         },
         30s);
-    CHECK_MESSAGE(failed, "status: " << compact(status));
+    CHECK_MESSAGE(failed, "status: " << compact_json(status));
     CHECK(status["online"].GetBool());
     CHECK(status["queuedWrites"].GetUint64() == 1);
     const std::string last_error = status["lastError"].GetString();

@@ -2,13 +2,12 @@
 // by a socket client, the bucket read back with the independent reader.
 #include "bucket_tools.hpp"
 #include "daemon_process.hpp"
+#include "rpc_calls.hpp"
 
 #include "ctl/socket_client.hpp"
 
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -21,20 +20,6 @@ namespace {
 using namespace mps3::test;
 using namespace std::chrono_literals;
 using mps3::ctl::socket_client;
-
-rapidjson::Document parse(const std::string& text) {
-    rapidjson::Document d;
-    d.Parse(text.c_str(), text.size());
-    REQUIRE_MESSAGE(!d.HasParseError(), "not JSON: " << text);
-    return d;
-}
-
-std::string compact(const rapidjson::Value& v) {
-    rapidjson::StringBuffer out;
-    rapidjson::Writer<rapidjson::StringBuffer> w(out);
-    v.Accept(w);
-    return {out.GetString(), out.GetSize()};
-}
 
 struct two_daemons {
     std::string bucket = unique_bucket("e2e");
@@ -49,21 +34,6 @@ struct two_daemons {
     }
     ~two_daemons() { std::filesystem::remove_all(dir); }
 };
-
-socket_client connect_to(const daemon_process& d) {
-    auto c = socket_client::connect(d.socket());
-    REQUIRE_MESSAGE(c.has_value(), (c ? "" : c.err().describe()));
-    return std::move(*c);
-}
-
-rapidjson::Document call(socket_client& c, const std::string& method, const std::string& params) {
-    auto r = c.call(method, params, socket_client::clock::now() + 30s);
-    REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.err().describe()));
-    REQUIRE_MESSAGE(r->ok(), method << " failed: " << r->error->message);
-    rapidjson::Document out;
-    out.CopyFrom(r->result, out.GetAllocator());
-    return out;
-}
 
 // The next `changed` notification's params (fails the test after 30 s).
 rapidjson::Document next_change(socket_client& c) {
@@ -89,20 +59,20 @@ TEST_CASE("mps3d e2e: mps3ctl put on A, mps3ctl watch on B sees the puts and the
     REQUIRE_MESSAGE(put.exit_code == 0, put.err);
     auto line = watch->read_line(30s);
     REQUIRE_MESSAGE(line.has_value(), "watch printed nothing; B's log:\n" << t.b.log());
-    auto first = parse(*line);
+    auto first = parse_json(*line);
     CHECK(std::string(first["key"].GetString()) == "users/ada");
-    CHECK(compact(first["value"]) == R"({"name":"Ada"})");
+    CHECK(compact_json(first["value"]) == R"({"name":"Ada"})");
     CHECK(std::string(first["origin"].GetString()) == "remote");
 
     REQUIRE(t.a.ctl({"put", "--await", "remote", "users/bob", "42"}).exit_code == 0);
     line = watch->read_line(30s);
     REQUIRE(line.has_value());
-    CHECK(compact(parse(*line)["value"]) == "42");
+    CHECK(compact_json(parse_json(*line)["value"]) == "42");
 
     REQUIRE(t.a.ctl({"delete", "--await", "remote", "users/ada"}).exit_code == 0);
     line = watch->read_line(30s);
     REQUIRE(line.has_value());
-    auto deleted = parse(*line);
+    auto deleted = parse_json(*line);
     CHECK(std::string(deleted["key"].GetString()) == "users/ada");
     CHECK(deleted["deleted"].GetBool());
     CHECK_FALSE(deleted.HasMember("value"));

@@ -3,14 +3,13 @@
 // nothing, and two daemons, one offline while both write the same keys, converge.
 #include "bucket_tools.hpp"
 #include "daemon_process.hpp"
+#include "rpc_calls.hpp"
 #include "tcp_proxy.hpp"
 
 #include "ctl/socket_client.hpp"
 
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <cstdio>
 
@@ -23,28 +22,6 @@ namespace {
 using namespace mps3::test;
 using namespace std::chrono_literals;
 using mps3::ctl::socket_client;
-
-socket_client connect_to(const daemon_process& d) {
-    auto c = socket_client::connect(d.socket());
-    REQUIRE_MESSAGE(c.has_value(), (c ? "" : c.err().describe()));
-    return std::move(*c);
-}
-
-rapidjson::Document call(socket_client& c, const std::string& method, const std::string& params) {
-    auto r = c.call(method, params, socket_client::clock::now() + 60s);
-    REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.err().describe()));
-    REQUIRE_MESSAGE(r->ok(), method << " failed: " << r->error->message);
-    rapidjson::Document out;
-    out.CopyFrom(r->result, out.GetAllocator());
-    return out;
-}
-
-int error_code(socket_client& c, const std::string& method, const std::string& params) {
-    auto r = c.call(method, params, socket_client::clock::now() + 60s);
-    REQUIRE(r.has_value());
-    REQUIRE_FALSE(r->ok());
-    return r->error->code;
-}
 
 std::string quoted(const std::string& s) {
     return "\"" + s + "\"";
@@ -182,10 +159,7 @@ TEST_CASE("mps3d offline: 1,000 writes while cut off, a restart in between, all 
         if (n->params.HasMember("deleted")) {
             seen.erase(key);
         } else {
-            rapidjson::StringBuffer out;
-            rapidjson::Writer<rapidjson::StringBuffer> w(out);
-            n->params["value"].Accept(w);
-            seen[key] = out.GetString();
+            seen[key] = compact_json(n->params["value"]);
         }
     }
     CHECK(seen == expected);

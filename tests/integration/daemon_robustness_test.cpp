@@ -4,6 +4,7 @@
 #include "bucket_tools.hpp"
 #include "daemon_process.hpp"
 #include "raw_socket.hpp"
+#include "rpc_calls.hpp"
 
 #include "ctl/socket_client.hpp"
 
@@ -23,13 +24,6 @@ using namespace mps3::test;
 using namespace std::chrono_literals;
 using mps3::ctl::socket_client;
 
-rapidjson::Document parse(const std::string& text) {
-    rapidjson::Document d;
-    d.Parse(text.c_str(), text.size());
-    REQUIRE_MESSAGE(!d.HasParseError(), "not JSON: " << text.substr(0, 200));
-    return d;
-}
-
 struct one_daemon {
     std::string bucket = unique_bucket("robust");
     std::filesystem::path dir = make_temp_dir("robust");
@@ -44,21 +38,6 @@ struct one_daemon {
     ~one_daemon() { std::filesystem::remove_all(dir); }
 };
 
-socket_client connect_to(const daemon_process& d) {
-    auto c = socket_client::connect(d.socket());
-    REQUIRE_MESSAGE(c.has_value(), (c ? "" : c.err().describe()));
-    return std::move(*c);
-}
-
-rapidjson::Document call(socket_client& c, const std::string& method, const std::string& params) {
-    auto r = c.call(method, params, socket_client::clock::now() + 30s);
-    REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.err().describe()));
-    REQUIRE_MESSAGE(r->ok(), method << " failed: " << r->error->message);
-    rapidjson::Document out;
-    out.CopyFrom(r->result, out.GetAllocator());
-    return out;
-}
-
 // The well-behaved client: a write and a read, answered correctly and promptly.
 void check_healthy(socket_client& good, int n) {
     const auto key = "good/" + std::to_string(n);
@@ -69,7 +48,7 @@ void check_healthy(socket_client& good, int n) {
 }
 
 int error_code_of(const std::string& line) {
-    auto d = parse(line);
+    auto d = parse_json(line);
     REQUIRE_MESSAGE(d.HasMember("error"), "expected an error, got " << line.substr(0, 200));
     return d["error"]["code"].GetInt();
 }
@@ -134,7 +113,7 @@ TEST_CASE("mps3d robustness: bad input gets a clear error; other clients carry o
                          "\n"));
         auto after = bad.read_line();
         REQUIRE(after.has_value());
-        CHECK(parse(*after).HasMember("result"));
+        CHECK(parse_json(*after).HasMember("result"));
         check_healthy(good, n++);
     }
 
@@ -145,12 +124,12 @@ TEST_CASE("mps3d robustness: bad input gets a clear error; other clients carry o
                          "\n"));
         auto first = big.read_line();
         REQUIRE(first.has_value());
-        auto err = parse(*first);
+        auto err = parse_json(*first);
         CHECK(err["error"]["code"].GetInt() == -32600);
         CHECK(err["error"]["data"]["maxFrameBytes"].GetInt() == 1048576);
         auto second = big.read_line();
         REQUIRE(second.has_value());
-        CHECK(parse(*second)["result"]["value"].GetInt() == 0);
+        CHECK(parse_json(*second)["result"]["value"].GetInt() == 0);
         check_healthy(good, n++);
     }
 
@@ -182,7 +161,7 @@ TEST_CASE("mps3d robustness: bad input gets a clear error; other clients carry o
         for (int i = 0; i < 10'000 && !lagged_at; ++i) {
             auto line = lazy.read_line();
             REQUIRE(line.has_value());
-            auto msg = parse(*line);
+            auto msg = parse_json(*line);
             const std::string method = msg["method"].GetString();
             if (method == "changed") {
                 seen.insert(msg["params"]["key"].GetString());
@@ -203,7 +182,7 @@ TEST_CASE("mps3d robustness: bad input gets a clear error; other clients carry o
         for (int i = 0; i < 10'000 && seen.size() < batches * per_batch; ++i) {
             auto line = lazy.read_line();
             REQUIRE(line.has_value());
-            auto msg = parse(*line);
+            auto msg = parse_json(*line);
             if (msg.HasMember("method")) {
                 REQUIRE(std::string(msg["method"].GetString()) == "changed");
                 seen.insert(msg["params"]["key"].GetString());
