@@ -116,6 +116,12 @@ status apply_store_entry(store_settings& s, const ini_entry& e) {
             return std::move(n).err();
         }
         s.poll_interval = std::chrono::milliseconds(static_cast<std::int64_t>(*n));
+    } else if (e.key == "max_parallel_requests") {
+        auto n = parse_number(e, 1, 512);
+        if (!n) {
+            return std::move(n).err();
+        }
+        s.max_parallel_requests = static_cast<std::size_t>(*n);
     } else if (e.key == "collect_garbage") {
         auto b = parse_bool(e);
         if (!b) {

@@ -23,6 +23,7 @@ struct store_settings {
     std::string bucket;
     std::string manifest = "manifest.json";
     std::chrono::milliseconds poll_interval{1000};
+    std::size_t max_parallel_requests = 64;  // object requests in flight (store_config's)
     bool collect_garbage = true;
     durability sync_mode = durability::full;
     std::filesystem::path replica;  // empty: <state_dir>/<name>.sqlite

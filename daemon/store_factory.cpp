@@ -41,6 +41,7 @@ result<store_config> make_store_config(const store_settings& settings,
     config.manifest_key = settings.manifest;
     config.replica_path = settings.replica;
     config.poll_interval = settings.poll_interval;
+    config.max_parallel_requests = settings.max_parallel_requests;
     config.start_online = !daemon.start_offline;
     config.collect_garbage = settings.collect_garbage;
     config.sync_mode = settings.sync_mode;

@@ -28,7 +28,7 @@ bool has_control_character(std::string_view s) {
                        [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
 
-enum class shown_as { text, yes_no, time, time_or_none, milliseconds, error_text };
+enum class shown_as { text, yes_no, time, time_or_none, milliseconds, error_text, progress };
 
 struct status_field {
     const char* member;
@@ -36,7 +36,7 @@ struct status_field {
     shown_as kind;
 };
 
-constexpr std::array<status_field, 9> status_fields{{
+constexpr std::array<status_field, 11> status_fields{{
     {"store", "store", shown_as::text},
     {"online", "online", shown_as::yes_no},
     {"queuedWrites", "queued writes", shown_as::text},
@@ -46,6 +46,8 @@ constexpr std::array<status_field, 9> status_fields{{
     {"lastError", "last error", shown_as::error_text},
     {"entriesWritten", "entries written", shown_as::text},
     {"lastSeq", "last seq", shown_as::text},
+    {"initialSyncDone", "initial sync done", shown_as::yes_no},
+    {"syncing", "syncing", shown_as::progress},
 }};
 
 std::string shown(const rapidjson::Value& v, shown_as kind) {
@@ -54,6 +56,18 @@ std::string shown(const rapidjson::Value& v, shown_as kind) {
     }
     if (v.IsNull() && kind == shown_as::time_or_none) {
         return "none";  // nothing queued
+    }
+    if (kind == shown_as::progress) {
+        if (v.IsNull()) {
+            return "no";
+        }
+        const auto fetched = v.FindMember("fetched");
+        const auto total = v.FindMember("total");
+        if (v.IsObject() && fetched != v.MemberEnd() && total != v.MemberEnd() &&
+            fetched->value.IsUint64() && total->value.IsUint64()) {
+            return std::to_string(fetched->value.GetUint64()) + " of " +
+                   std::to_string(total->value.GetUint64()) + " keys fetched";
+        }
     }
     if (v.IsBool() && kind == shown_as::yes_no) {
         return v.GetBool() ? "yes" : "no";

@@ -26,6 +26,7 @@ struct fields {
     std::string key, value;
     std::vector<std::string> keys, ops, deletes;
     std::uint64_t since = 0, count = 0, limit = 0;
+    bool initial = false;  // flush --initial
 };
 
 CLI::App* command(CLI::App& app, const std::string& name, const std::string& description) {
@@ -148,9 +149,13 @@ cli_outcome parse_command_line(const std::vector<std::string>& args, std::ostrea
     command(app, "offline",
             "Stop the store's bucket traffic (writes keep queueing locally). Prints "
             "{\"online\":false}.");
-    command(app, "flush",
-            "Wait until every write accepted so far is in the bucket (--timeout: how long, "
-            "default 30 s; exit 5 when it passes).");
+    CLI::App* flush =
+        command(app, "flush",
+                "Wait until every write accepted so far is in the bucket (--timeout: how long, "
+                "default 30 s; exit 5 when it passes).");
+    flush->add_flag("--initial", f.initial,
+                    "wait instead until the store has read the bucket to the end once since "
+                    "mps3d started (a new replica then holds every key)");
 
     if (args.empty()) {
         err << app.help();
@@ -181,6 +186,9 @@ cli_outcome parse_command_line(const std::vector<std::string>& args, std::ostrea
     const CLI::App* chosen = app.get_subcommands().front();
     inv.command = chosen->get_name();
     inv.await = f.await;
+    if (chosen == flush && f.initial) {
+        inv.await = "initial";
+    }
     inv.json = f.json;
     if (chosen == put) {
         inv.args = {f.key, f.value};

@@ -309,6 +309,9 @@ planned plan_flush(const invocation& inv) {
     if (const auto ms = daemon_timeout_ms(inv)) {
         params.uinteger("timeoutMs", *ms);
     }
+    if (inv.await == "initial") {
+        params.string("await", "initial");
+    }
     return call(simple_request("flush", params, inv, wait_past_daemon_deadline(inv)), print_result);
 }
 

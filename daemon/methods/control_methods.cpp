@@ -55,7 +55,20 @@ rpc_result<std::string> status_of(const ipc::request& r, const method_env& env) 
         .uinteger(st.entries_written)
         .key("lastSeq")
         .uinteger(st.last_seq)
-        .end_object();
+        .key("initialSyncDone")
+        .boolean(st.initial_sync_done)
+        .key("syncing");
+    if (st.syncing) {
+        out.begin_object()
+            .key("fetched")
+            .uinteger(st.syncing->fetched)
+            .key("total")
+            .uinteger(st.syncing->total)
+            .end_object();
+    } else {
+        out.null();
+    }
+    out.end_object();
     if (!out.ok()) {
         return ipc::rpc_error(ipc::rpc_code::internal_error,
                               "Internal error: the status could not be written as JSON");
@@ -88,8 +101,13 @@ rpc_result<std::string> set_online(const ipc::request& r, const method_env& env)
 }
 
 asio::awaitable<void> answer_when_flushed(ipc::reply answer, mps3::store* target,
-                                          std::chrono::milliseconds timeout) {
-    auto flushed = co_await target->async_flush(timeout);
+                                          std::chrono::milliseconds timeout, bool initial) {
+    status flushed = success{};
+    if (initial) {
+        flushed = co_await target->async_initial_sync(timeout);
+    } else {
+        flushed = co_await target->async_flush(timeout);
+    }
     if (flushed) {
         answer.result("{}");
     } else {
@@ -99,20 +117,32 @@ asio::awaitable<void> answer_when_flushed(ipc::reply answer, mps3::store* target
 
 void flush(const ipc::request& r, ipc::reply& answer, const method_env& env) {
     const auto args = r.args();
-    if (auto unknown = args.only({"timeoutMs", "store"})) {
+    if (auto unknown = args.only({"timeoutMs", "store", "await"})) {
         return answer.error(*unknown);
     }
     auto target = store_of(args, env);
     auto timeout = timeout_of(args, env);
+    auto await = args.optional_string("await");
     if (!target) {
         return answer.error(target.error());
     }
     if (!timeout) {
         return answer.error(timeout.error());
     }
-    asio::co_spawn(env.executor,
-                   answer_when_flushed(std::move(answer), (*target)->store.get(), *timeout),
-                   asio::detached);
+    if (!await) {
+        return answer.error(await.error());
+    }
+    // "uploads" (the default): every write accepted before the call is in the bucket.
+    // "initial": the store has read the bucket to the end once (a joining replica is whole).
+    const bool initial = await->has_value() && **await == "initial";
+    if (await->has_value() && !initial && **await != "uploads") {
+        return answer.error(ipc::params::invalid("await", "\"uploads\" or \"initial\"",
+                                                 "'await' must be \"uploads\" or \"initial\""));
+    }
+    asio::co_spawn(
+        env.executor,
+        answer_when_flushed(std::move(answer), (*target)->store.get(), *timeout, initial),
+        asio::detached);
 }
 
 }  // namespace

@@ -163,3 +163,69 @@ TEST_CASE("writes survive a restart of the store before they were uploaded") {
         co_return 0;
     });
 }
+
+TEST_CASE(
+    "a store joining 5,000 keys applies them in chunks, shows progress, and says when whole") {
+    test::engine_fixture f("join");
+    run_async(
+        [&](auto ex) -> asio::awaitable<int> {
+            co_await f.create_bucket(ex);
+            auto a = open_store(ex, f.config());
+            constexpr int keys = 5000;
+            const auto name = [](int i) {
+                std::string n = std::to_string(i);
+                return "k" + std::string(4 - n.size(), '0') + n;  // key order = index order
+            };
+            std::vector<write_op> ops;
+            for (int i = 0; i < keys; ++i) {
+                ops.emplace_back(name(i), std::to_string(i));
+            }
+            REQUIRE(a->put_all(std::move(ops)).has_value());
+            auto flushed = co_await a->async_flush(milliseconds(120000));
+            REQUIRE_MESSAGE(flushed.has_value(), (flushed ? "" : flushed.err().describe()));
+
+            auto config = f.config();
+            config.start_online = false;  // subscribe before it syncs
+            auto b = open_store(ex, config);
+            CHECK_FALSE(b->get_status().initial_sync_done);
+            std::size_t notified = 0;
+            std::optional<store_status> at_first_change;
+            std::optional<std::string> last_key_then;
+            auto sub = b->subscribe_prefix("k", [&](const change_event&) {
+                if (notified++ == 0) {
+                    // The first chunk is committed and notified before the next is fetched.
+                    at_first_change = b->get_status();
+                    last_key_then = value_of(*b, name(keys - 1));
+                }
+            });
+            b->set_online(true);
+            auto whole = co_await b->async_initial_sync(milliseconds(120000));
+            REQUIRE_MESSAGE(whole.has_value(), (whole ? "" : whole.err().describe()));
+            CHECK(notified == keys);
+            REQUIRE(at_first_change.has_value());
+            REQUIRE(at_first_change->syncing.has_value());
+            CHECK(at_first_change->syncing->total == keys);
+            CHECK(at_first_change->syncing->fetched >= 2048);
+            CHECK(at_first_change->syncing->fetched < keys);
+            CHECK_FALSE(at_first_change->initial_sync_done);
+            CHECK(last_key_then == "<absent>");  // not fetched yet: absent
+
+            const auto done = b->get_status();
+            CHECK(done.initial_sync_done);
+            CHECK_FALSE(done.syncing.has_value());
+            CHECK(value_of(*b, name(0)) == "0");
+            CHECK(value_of(*b, name(keys - 1)) == std::to_string(keys - 1));
+            // Already whole: answers at once.
+            auto again = co_await b->async_initial_sync(milliseconds(0));
+            CHECK(again.has_value());
+
+            // A later change is one small apply, seen by the joined store.
+            REQUIRE(a->put(name(7), "\"seven\"").has_value());
+            REQUIRE(co_await eventually([&] { return value_of(*b, name(7)) == "\"seven\""; },
+                                        milliseconds(10000)));
+            co_await a->async_close();
+            co_await b->async_close();
+            co_return 0;
+        },
+        std::chrono::seconds(300));
+}

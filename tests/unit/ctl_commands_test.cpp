@@ -186,6 +186,8 @@ TEST_CASE("ctl commands: the other commands' exact params") {
     CHECK(flush.wait == milliseconds(30'000) + daemon_deadline_grace);
     auto bounded = planned({"flush", "--timeout", "0.25"})->start();
     check_request(bounded, "flush", R"({"timeoutMs":250})");
+    auto initial = planned({"flush", "--initial"})->start();
+    check_request(initial, "flush", R"({"await":"initial"})");
     CHECK(bounded.wait == milliseconds(250) + daemon_deadline_grace);
     CHECK(planned({"--timeout", "3", "get", "k"})->start().wait == milliseconds(3'000));
 }
@@ -318,20 +320,22 @@ TEST_CASE("ctl commands: status as a table, or the raw result with --json") {
     const char* result =
         R"({"store":"default","online":false,"queuedWrites":3,"oldestQueued":"2024-05-01T10:00:00Z",)"
         R"("lastSync":null,"clockOffsetMs":-12,"lastError":"","entriesWritten":7,"lastSeq":42,)"
-        R"("futureField":{"x":1}})";
+        R"("initialSyncDone":false,"syncing":{"fetched":1200,"total":10000},"futureField":{"x":1}})";
     auto table = answered({"status"}, ok(result));
     CHECK(table.exit_code == exit_ok);
     CHECK(table.out ==
-          "store            default\n"
-          "online           no\n"
-          "queued writes    3\n"
-          "oldest queued    2024-05-01T10:00:00Z\n"
-          "last sync        never\n"
-          "clock offset     -12 ms\n"
-          "last error       none\n"
-          "entries written  7\n"
-          "last seq         42\n"
-          "futureField      {\"x\":1}\n");
+          "store              default\n"
+          "online             no\n"
+          "queued writes      3\n"
+          "oldest queued      2024-05-01T10:00:00Z\n"
+          "last sync          never\n"
+          "clock offset       -12 ms\n"
+          "last error         none\n"
+          "entries written    7\n"
+          "last seq           42\n"
+          "initial sync done  no\n"
+          "syncing            1200 of 10000 keys fetched\n"
+          "futureField        {\"x\":1}\n");
     auto raw = answered({"status", "--json"}, ok(result));
     CHECK(raw.out == json_line(doc(result)));
 
@@ -341,6 +345,8 @@ TEST_CASE("ctl commands: status as a table, or the raw result with --json") {
     // A multi-line error stays on its row.
     CHECK(status_table(doc(R"({"lastError":"a\nb","online":true})")) ==
           "online      yes\nlast error  \"a\\nb\"\n");
+    // Not syncing.
+    CHECK(status_table(doc(R"({"syncing":null})")) == "syncing  no\n");
 }
 
 TEST_CASE("ctl list pager: follows cursors to the end, one JSON line per entry") {

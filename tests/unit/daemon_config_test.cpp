@@ -68,6 +68,7 @@ allowed_uids = 1001, 1002
 bucket = bucket-a
 endpoint = http://127.0.0.1:9000
 poll_interval_ms = 250
+max_parallel_requests = 16
 sync = normal
 
 [store "b"]
@@ -82,6 +83,8 @@ collect_garbage = false
     REQUIRE(s.stores.size() == 2);
     CHECK(s.stores[0].poll_interval == std::chrono::milliseconds(250));
     CHECK(s.stores[0].sync_mode == durability::normal);
+    CHECK(s.stores[0].max_parallel_requests == 16);
+    CHECK(s.stores[1].max_parallel_requests == 64);
     CHECK_FALSE(s.stores[1].collect_garbage);
     REQUIRE(finalize(s).has_value());
     CHECK(s.stores[0].replica == "/h/.local/state/mps3/a.sqlite");
@@ -93,6 +96,8 @@ TEST_CASE("bad configs are refused with the line and the key") {
         {"[daemon]\nsockett = /x\n", "line 2: sockett: unknown key"},
         {"[store \"a\"]\npoll_interval_ms = 5\n", "line 2: poll_interval_ms"},
         {"[store \"a\"]\nsync = sometimes\n", "line 2: sync"},
+        {"[store \"a\"]\nmax_parallel_requests = 0\n", "line 2: max_parallel_requests"},
+        {"[store \"a\"]\nmax_parallel_requests = 513\n", "line 2: max_parallel_requests"},
         {"[store]\nbucket = b\n", "needs a name"},
         {"[stores \"a\"]\n", "unknown section"},
         {"bucket = b\n", "inside a [daemon]"},

@@ -126,24 +126,49 @@ TEST_CASE("replica content cache: immutable objects, get/put/trim") {
     temp_dir dir;
     manual_clock clock;
     auto r = open_replica(dir, clock);
+    const auto put = [&r](std::string_view key, std::string_view version, std::string_view value) {
+        const content_item item{.key = key, .version = version, .value = value};
+        return r.put_contents(std::span<const content_item>(&item, 1)).has_value();
+    };
     CHECK(r.get_content("k", "v1").value() == std::nullopt);
-    REQUIRE(r.put_content("k", "v1", "{\"a\":1}").has_value());
-    REQUIRE(r.put_content("k", "v1", "{\"other\":2}").has_value());  // ignored: immutable
+    REQUIRE(put("k", "v1", "{\"a\":1}"));
+    REQUIRE(put("k", "v1", "{\"other\":2}"));  // ignored: immutable
     CHECK(r.get_content("k", "v1").value() == "{\"a\":1}");
     CHECK(r.get_content("k", "v2").value() == std::nullopt);
     // Keys may contain '@': the tuple is stored, not the joined object key.
-    REQUIRE(r.put_content("a@b", "c", "1").has_value());
-    REQUIRE(r.put_content("a", "b@c", "2").has_value());
+    REQUIRE(put("a@b", "c", "1"));
+    REQUIRE(put("a", "b@c", "2"));
     CHECK(r.get_content("a@b", "c").value() == "1");
     CHECK(r.get_content("a", "b@c").value() == "2");
 
     for (int i = 0; i < 10; ++i) {
         *clock.ms += 1;
-        REQUIRE(r.put_content("bulk", std::to_string(i), "0").has_value());
+        REQUIRE(put("bulk", std::to_string(i), "0"));
     }
     CHECK(r.trim_content_cache(4).value() == 9);
     CHECK(r.get_content("bulk", "9").value() == "0");
     CHECK(r.get_content("bulk", "5").value() == std::nullopt);
+}
+
+TEST_CASE("replica content cache: many items in one call, duplicates and existing ones kept") {
+    temp_dir dir;
+    auto r = open_replica(dir);
+    const content_item first{.key = "k", .version = "v1", .value = "1"};
+    REQUIRE(r.put_contents(std::span<const content_item>(&first, 1)).has_value());
+    std::vector<std::string> versions;
+    for (int i = 0; i < 500; ++i) {
+        versions.push_back("v" + std::to_string(i));
+    }
+    std::vector<content_item> items;
+    for (const auto& v : versions) {
+        items.push_back({.key = "k", .version = v, .value = "2"});
+    }
+    items.push_back({.key = "k", .version = "v7", .value = "3"});  // a duplicate in the call
+    REQUIRE(r.put_contents(items).has_value());
+    CHECK(r.get_content("k", "v1").value() == "1");  // already there: not overwritten
+    CHECK(r.get_content("k", "v7").value() == "2");  // the first copy in the call wins
+    CHECK(r.get_content("k", "v499").value() == "2");
+    CHECK(r.put_contents({}).has_value());
 }
 
 TEST_CASE("replica meta: get, set (one or many, atomically), erase, across reopen") {

@@ -291,15 +291,19 @@ TEST_CASE("replica outbox: status counts and the oldest queued time") {
     auto empty = r.outbox_status().value();
     CHECK(empty.queued_ops == 0);
     CHECK(empty.oldest_queued_at == std::nullopt);
+    CHECK(empty.oldest_batch_id == std::nullopt);
+    CHECK(empty.newest_batch_id == std::nullopt);
 
     const auto t0 = clock();
     const auto b1 = r.enqueue_local_write(std::vector{put("a", "1"), put("b", "2")}).value();
     *clock.ms += 5000;
-    REQUIRE(r.enqueue_local_write(std::vector{put("c", "3")}).has_value());
+    const auto b2 = r.enqueue_local_write(std::vector{put("c", "3")}).value();
     REQUIRE(r.mark_uploading(std::vector{b1.batch_id}, "att", {}).has_value());
     auto s = r.outbox_status().value();
     CHECK(s.queued_ops == 3);
     CHECK(s.queued_batches == 1);
     CHECK(s.uploading_batches == 1);
     CHECK(s.oldest_queued_at == t0);
+    CHECK(s.oldest_batch_id == b1.batch_id);
+    CHECK(s.newest_batch_id == b2.batch_id);
 }

@@ -37,6 +37,9 @@ struct store_config {
     std::string manifest_key = "manifest.json";
     std::filesystem::path replica_path;  // the SQLite file (created when missing)
     std::chrono::milliseconds poll_interval{1000};
+    /// Object requests (content PUTs of an upload, content GETs of a sync) in flight at once;
+    /// the S3 connection pool is sized to it. Round trips, not objects, set a sync's time.
+    std::size_t max_parallel_requests = 64;
     bool start_online = true;
     bool collect_garbage = true;  // delete entries MPS3 would delete
     durability sync_mode = durability::full;
@@ -73,6 +76,12 @@ struct list_result {
     std::string next_after;  // empty when there is nothing more
 };
 
+/// A sync that fetches content: how far it got (keys, counted from the start of that sync).
+struct sync_progress {
+    std::uint64_t fetched = 0;
+    std::uint64_t total = 0;
+};
+
 struct store_status {
     bool online = false;
     std::uint64_t queued_writes = 0;
@@ -82,6 +91,8 @@ struct store_status {
     std::string last_error;
     std::uint64_t entries_written = 0;  // manifest entries this process uploaded
     std::uint64_t last_seq = 0;
+    std::optional<sync_progress> syncing;  // set while a sync fetches content
+    bool initial_sync_done = false;        // the bucket was read to the end since the start
 };
 
 class subscription;
@@ -123,6 +134,9 @@ class store {
     /// errc::timeout when that takes longer (offline, the bucket unreachable: the message says
     /// which), and errc::cancelled when the store closes meanwhile.
     boost::asio::awaitable<status> async_flush(std::chrono::milliseconds timeout);
+    /// Completes when the store has read the bucket to the end once since it opened (a
+    /// joining replica holds every key then). Fails like async_flush.
+    boost::asio::awaitable<status> async_initial_sync(std::chrono::milliseconds timeout);
     [[nodiscard]] store_status get_status() const;
     /// Stops the sync loop (after an upload in progress) and closes the replica.
     boost::asio::awaitable<void> async_close();

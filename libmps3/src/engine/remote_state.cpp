@@ -1,23 +1,33 @@
 // Reading the bucket: LIST the manifest's entries, resolve the state (BUCKET_FORMAT.md
 // section 6), fetch the content that changed, and apply it to the replica in one transaction.
+#include "engine/bounded_parallel.hpp"
 #include "engine/store_impl.hpp"
 #include "json/document.hpp"
 #include "protocol/content_ref.hpp"
 #include "protocol/entry_key.hpp"
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <iterator>
 
 namespace mps3 {
 namespace {
 
 namespace asio = boost::asio;
-using namespace asio::experimental::awaitable_operators;
 
-// Parallel content GETs: enough to hide loopback/WAN latency, few enough for any server.
-constexpr std::size_t fetch_parallelism = 4;
 // A body that fails to parse, or an entry collected between LIST and GET, makes us plan again;
 // a bucket that keeps changing under us still ends.
 constexpr int max_resolve_rounds = 5;
+// Keys per transaction when a replica joins a store (see async_apply_remote).
+constexpr std::size_t join_chunk_keys = 2048;
+
+// Clears the join progress however the apply ends.
+struct progress_reset {
+    explicit progress_reset(std::optional<sync_progress>& p) : progress(p) {}
+    std::optional<sync_progress>& progress;
+    progress_reset(const progress_reset&) = delete;
+    progress_reset& operator=(const progress_reset&) = delete;
+    ~progress_reset() { progress.reset(); }
+};
+
 // Reads of the remote state in which an entry must be unreadable before it is ignored for good
 // (until then it is skipped for that read only, and fetched again by the next).
 constexpr unsigned reads_before_giving_up = 3;
@@ -57,16 +67,38 @@ asio::awaitable<result<engine::remote_state>> store::impl::async_read_remote() {
         const protocol::resolve_plan plan =
             protocol::plan_resolve(config.manifest_key, objects, unreadable);
 
-        bool replan = false;
+        // The bodies not cached yet, fetched in parallel (a join fetches every entry of the
+        // replay window), then judged in replay order.
+        std::vector<const protocol::entry_key*> missing;
         for (const auto& entry : plan.replay) {
-            if (body_cache.contains(entry.key)) {
+            if (!body_cache.contains(entry.key)) {
+                missing.push_back(&entry);
+            }
+        }
+        std::vector<std::optional<result<s3::get_result>>> bodies(missing.size());
+        // Named, not a temporary in the co_await (GCC 12, docs/architecture.md).
+        const auto fetch_body = [&](std::size_t i) -> asio::awaitable<bool> {
+            auto got = co_await s3.async_get_object(config.bucket, missing[i]->key);
+            const bool ok = got.has_value();
+            bodies[i].emplace(std::move(got));
+            co_return ok;
+        };
+        co_await engine::async_for_each_bounded(executor, missing.size(),
+                                                config.max_parallel_requests, fetch_body);
+        bool replan = false;
+        for (std::size_t i = 0; i < missing.size(); ++i) {
+            const auto& entry = *missing[i];
+            if (!bodies[i]) {
+                // Not fetched: an earlier one failed (items are taken in order) and was
+                // handled above; plan again rather than resolve without this body.
+                replan = true;
                 continue;
             }
-            auto got = co_await s3.async_get_object(config.bucket, entry.key);
+            auto& got = *bodies[i];
             if (!got) {
                 if (got.err().code == make_error_code(errc::not_found)) {
                     replan = true;  // collected by another client since the LIST
-                    break;
+                    continue;
                 }
                 co_return std::move(got).err();
             }
@@ -77,7 +109,7 @@ asio::awaitable<result<engine::remote_state>> store::impl::async_read_remote() {
                 unreadable_entries.insert(entry.key);
                 ++unreadable_reads[entry.key];
                 replan = true;
-                break;
+                continue;
             }
             if (body->skipped != 0 && !body->warnings.empty()) {
                 log(log_level::warn, "manifest entry " + entry.key + ": skipped " +
@@ -127,112 +159,151 @@ asio::awaitable<result<engine::remote_state>> store::impl::async_read_remote() {
 asio::awaitable<status> store::impl::async_apply_remote(const engine::remote_state& state) {
     // What the bucket holds for keys of our bucket; refs into other buckets are kept in the
     // manifest (we write the full state) but are not keys of this store.
-    std::map<std::string, const protocol::file_state*, std::less<>> wanted;
+    engine::wanted_files wanted;
     for (const auto& [ref, file] : state.files) {
         auto parsed = protocol::parse_content_ref(ref);
         if (parsed && parsed->bucket == config.bucket) {
             wanted.emplace(parsed->key, &file);
         }
     }
-    auto confirmed = db.confirmed_files();
-    if (!confirmed) {
-        co_return std::move(confirmed).err();
+    // Diff against the in-memory mirror of kv; only the first poll (or one after a failed
+    // write) reads every confirmed row.
+    if (!kv_mirror.loaded()) {
+        auto confirmed = db.confirmed_files();
+        if (!confirmed) {
+            co_return std::move(confirmed).err();
+        }
+        kv_mirror.load(*confirmed);
     }
-
+    engine::apply_plan plan = kv_mirror.diff(wanted);
     std::vector<replica::remote_change> diff;
-    std::vector<std::pair<std::string, const protocol::file_state*>> to_fetch;
-    for (const auto& have : *confirmed) {
-        auto it = wanted.find(have.key);
-        if (it == wanted.end()) {
-            diff.push_back({have.key, std::nullopt});  // deleted remotely
-        } else if (it->second->version != have.version ||
-                   it->second->replication != have.replication) {
-            to_fetch.emplace_back(have.key, it->second);
-        }
-        if (it != wanted.end()) {
-            wanted.erase(it);
-        }
+    for (auto& key : plan.deleted) {
+        diff.push_back({std::move(key), std::nullopt});
     }
-    for (const auto& [key, file] : wanted) {
-        to_fetch.emplace_back(key, file);
-    }
+    const auto& to_fetch = plan.to_fetch;
 
-    // Fetch new content with bounded parallelism; the content cache makes refetching free.
-    std::vector<std::optional<std::string>> values(to_fetch.size());
+    // A join (nothing confirmed yet) goes in transactions of join_chunk_keys: reads of the keys
+    // fetched so far are answered meanwhile, and memory holds one chunk of values. Any other
+    // sync is one transaction, so a multi-key write never shows half applied.
+    const bool joining = kv_mirror.size() == 0;
+    const std::size_t chunk = joining ? join_chunk_keys : to_fetch.size();
+    syncing = sync_progress{.fetched = 0, .total = to_fetch.size()};
+    const progress_reset reset{syncing};
     bool incomplete = false;
+    for (std::size_t begin = 0; begin == 0 || begin < to_fetch.size(); begin += chunk) {
+        const std::size_t end = std::min(to_fetch.size(), begin + chunk);
+        const auto items = std::span(to_fetch).subspan(begin, end - begin);
+        auto got = co_await async_fetch_contents(items);
+        if (!got) {
+            co_return std::move(got).err();
+        }
+        incomplete = incomplete || got->incomplete;
+        cache_contents(got->from_bucket);
+        std::move(got->from_cache.begin(), got->from_cache.end(), std::back_inserter(diff));
+        std::move(got->from_bucket.begin(), got->from_bucket.end(), std::back_inserter(diff));
+
+        // The sync position goes with the last chunk only: a join cut short resumes from the
+        // keys still missing (the mirror knows which are applied) and lists again.
+        std::vector<std::pair<std::string, std::string>> meta;
+        if (end == to_fetch.size()) {
+            if (state.latest) {
+                meta.emplace_back(std::string(replica::meta_key::newest_entry_key),
+                                  state.latest->key);
+            }
+            // An incomplete apply must be retried: forget the marker so the next poll lists
+            // again.
+            meta.emplace_back(std::string(replica::meta_key::marker_etag),
+                              incomplete ? "" : marker_etag);
+            if (incomplete) {
+                marker_etag.clear();
+            }
+        }
+        auto changes = db.apply_remote(diff, meta);
+        if (!changes) {
+            kv_mirror.forget();
+            co_return std::move(changes).err();
+        }
+        kv_mirror.record(diff);
+        notify(*changes);
+        diff.clear();
+        if (end == to_fetch.size()) {
+            break;
+        }
+    }
+    co_return success{};
+}
+
+asio::awaitable<result<store::impl::fetched_contents>> store::impl::async_fetch_contents(
+    std::span<const std::pair<std::string, const protocol::file_state*>> items) {
+    // max_parallel_requests at a time; the content cache makes refetching free (an apply that
+    // failed, a version another writer brought back).
+    std::vector<std::optional<std::string>> values(items.size());
+    std::vector<bool> from_bucket(items.size(), false);
+    fetched_contents out;
     std::optional<error> failure;
-    std::size_t next = 0;
-    auto worker = [&]() -> asio::awaitable<void> {
-        while (next < to_fetch.size() && !failure) {
-            const std::size_t i = next++;
-            const auto& [key, file] = to_fetch[i];
-            const std::string object = protocol::content_object_key(key, file->version);
-            if (bad_content.contains(object)) {
-                incomplete = true;
-                continue;
-            }
-            auto cached = db.get_content(key, file->version);
-            if (cached && *cached) {
-                values[i] = std::move(**cached);
-                continue;
-            }
-            auto got = co_await s3.async_get_object(config.bucket, object);
-            if (!got) {
-                if (got.err().code == make_error_code(errc::not_found)) {
-                    log(log_level::warn, "content " + object + " named by the manifest is missing");
-                    bad_content.insert(object);
-                    incomplete = true;
-                    continue;
-                }
-                failure = std::move(got).err();
-                co_return;
-            }
-            auto doc = json::parse(got->body);
-            auto compact = doc ? json::serialize(*doc) : result<std::string>(doc.err());
-            if (!compact) {
-                log(log_level::warn, "content " + object + " is not JSON; key left as it was: " +
-                                         compact.err().message);
-                bad_content.insert(object);
-                incomplete = true;
-                continue;
-            }
-            (void)db.put_content(key, file->version, *compact);
-            values[i] = std::move(*compact);
+    const auto count_fetched = [this] {
+        if (syncing) {
+            ++syncing->fetched;
         }
     };
-    co_await (worker() && worker() && worker() && worker());
-    static_assert(fetch_parallelism == 4, "the worker count above");
+    const auto fetch_one = [&](std::size_t i) -> asio::awaitable<bool> {
+        const auto& [key, file] = items[i];
+        const std::string object = protocol::content_object_key(key, file->version);
+        if (bad_content.contains(object)) {
+            count_fetched();
+            out.incomplete = true;
+            co_return true;
+        }
+        auto cached = db.get_content(key, file->version);
+        if (cached && *cached) {
+            count_fetched();
+            values[i] = std::move(**cached);
+            co_return true;
+        }
+        auto got = co_await s3.async_get_object(config.bucket, object);
+        count_fetched();
+        if (!got) {
+            if (got.err().code == make_error_code(errc::not_found)) {
+                log(log_level::warn, "content " + object + " named by the manifest is missing");
+                bad_content.insert(object);
+                out.incomplete = true;
+                co_return true;
+            }
+            if (!failure) {
+                failure = std::move(got).err();
+            }
+            co_return false;
+        }
+        auto doc = json::parse(got->body);
+        auto compact = doc ? json::serialize(*doc) : result<std::string>(doc.err());
+        if (!compact) {
+            log(log_level::warn,
+                "content " + object + " is not JSON; key left as it was: " + compact.err().message);
+            bad_content.insert(object);
+            out.incomplete = true;
+            co_return true;
+        }
+        values[i] = std::move(*compact);
+        from_bucket[i] = true;
+        co_return true;
+    };
+    co_await engine::async_for_each_bounded(executor, items.size(), config.max_parallel_requests,
+                                            fetch_one);
     if (failure) {
         co_return std::move(*failure);
     }
-
-    for (std::size_t i = 0; i < to_fetch.size(); ++i) {
+    for (std::size_t i = 0; i < items.size(); ++i) {
         if (!values[i]) {
             continue;
         }
-        const auto& [key, file] = to_fetch[i];
+        const auto& [key, file] = items[i];
         replica::confirmed_value value{.value = std::move(*values[i]),
                                        .version = file->version,
                                        .bucket = config.bucket,
                                        .replication = file->replication};
-        diff.push_back({key, std::move(value)});
+        (from_bucket[i] ? out.from_bucket : out.from_cache).push_back({key, std::move(value)});
     }
-
-    std::vector<std::pair<std::string, std::string>> meta;
-    if (state.latest) {
-        meta.emplace_back(std::string(replica::meta_key::newest_entry_key), state.latest->key);
-    }
-    // An incomplete apply must be retried: forget the marker so the next poll lists again.
-    meta.emplace_back(std::string(replica::meta_key::marker_etag), incomplete ? "" : marker_etag);
-    if (incomplete) {
-        marker_etag.clear();
-    }
-    auto changes = db.apply_remote(diff, meta);
-    if (!changes) {
-        co_return std::move(changes).err();
-    }
-    notify(*changes);
-    co_return success{};
+    co_return out;
 }
 
 asio::awaitable<void> store::impl::async_collect_garbage(const engine::remote_state& state) {

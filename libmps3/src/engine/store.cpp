@@ -5,6 +5,7 @@
 #include "protocol/entry_key.hpp"
 #include "s3/time_format.hpp"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -35,6 +36,10 @@ result<std::string> compact_json(std::string_view text) {
     }
     return json::serialize(*doc);
 }
+
+// More requests in flight than any S3 service welcomes from one client (AWS S3 answers
+// SlowDown well before), and more sockets than a default RLIMIT_NOFILE leaves for the socket.
+constexpr std::size_t max_parallel_limit = 512;
 
 // S3 keys are at most 1024 bytes; a content object is "<key>@<36-character uuid>".
 constexpr std::size_t max_key_bytes = 1024 - 37;
@@ -99,6 +104,31 @@ void store::impl::notify(const std::vector<replica::change>& changes) {
     }
 }
 
+void store::impl::cache_contents(const std::vector<replica::remote_change>& changes) {
+    std::vector<replica::content_item> items;
+    items.reserve(changes.size());
+    for (const auto& c : changes) {
+        if (c.value) {
+            items.push_back({.key = c.key, .version = c.value->version, .value = c.value->value});
+        }
+    }
+    if (auto cached = db.put_contents(items); !cached) {
+        log(log_level::debug, "could not cache content: " + cached.err().describe());
+    }
+}
+
+status store::impl::complete_upload(std::span<const std::int64_t> batch_ids,
+                                    const std::vector<replica::remote_change>& confirmed) {
+    auto done = db.complete_upload(batch_ids, confirmed);
+    if (!done) {
+        kv_mirror.forget();
+        return std::move(done).err();
+    }
+    kv_mirror.record(confirmed);
+    notify(*done);
+    return success{};
+}
+
 void store::impl::wake_loop() {
     wake.cancel();
 }
@@ -149,6 +179,12 @@ result<std::unique_ptr<store>> store::open(executor_type executor, store_config 
     if (config.replica_path.empty()) {
         return error(errc::invalid_argument, "a store needs a replica path");
     }
+    if (config.max_parallel_requests == 0 || config.max_parallel_requests > max_parallel_limit) {
+        return error(errc::invalid_argument,
+                     "max_parallel_requests must be 1 to " + std::to_string(max_parallel_limit));
+    }
+    // One connection per request in flight: keep-alive makes them reusable across syncs.
+    config.s3.max_connections = std::max(config.s3.max_connections, config.max_parallel_requests);
     std::error_code ec;
     if (config.replica_path.has_parent_path()) {
         std::filesystem::create_directories(config.replica_path.parent_path(), ec);
@@ -321,43 +357,69 @@ void store::set_online(bool online) {
     impl_->wake_loop();
 }
 
-asio::awaitable<status> store::async_flush(std::chrono::milliseconds timeout) {
-    const auto self = impl_;
-    // Every batch queued so far has an id <= the newest one; flush waits for those only.
-    auto pending = self->db.pending_batches(std::numeric_limits<std::size_t>::max());
-    if (!pending) {
-        co_return std::move(pending).err();
-    }
-    if (pending->empty()) {
-        co_return success{};
-    }
-    const std::int64_t target = pending->back().id;
+asio::awaitable<status> store::impl::async_wait_until(const std::function<result<bool>()>& done,
+                                                      std::chrono::milliseconds timeout,
+                                                      std::string_view operation,
+                                                      std::string_view waiting_for) {
+    const auto self = shared_from_this();
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    self->wake_loop();
+    wake_loop();
     while (true) {
-        auto oldest = self->db.pending_batches(1);
-        if (!oldest) {
-            co_return std::move(oldest).err();
+        auto finished = done();
+        if (!finished) {
+            co_return std::move(finished).err();
         }
-        if (oldest->empty() || oldest->front().id > target) {
+        if (*finished) {
             co_return success{};
         }
-        if (self->closing) {
+        if (closing) {
             co_return error(errc::cancelled, "the store is closing");
         }
         if (std::chrono::steady_clock::now() >= deadline) {
-            std::string why = self->online ? "writes still queued" : "offline, writes queued";
-            if (!self->last_error.empty()) {
-                why += " (last error: " + self->last_error + ")";
+            std::string why =
+                online ? std::string(waiting_for) : "offline, " + std::string(waiting_for);
+            if (!last_error.empty()) {
+                why += " (last error: " + last_error + ")";
             }
-            co_return error(errc::timeout, "flush timed out: " + why);
+            co_return error(errc::timeout, std::string(operation) + " timed out: " + why);
         }
-        asio::steady_timer timer(self->executor, deadline);
-        auto position = self->waiters.insert(self->waiters.end(), &timer);
+        // The sync loop wakes the waiters after every round.
+        asio::steady_timer timer(executor, deadline);
+        auto position = waiters.insert(waiters.end(), &timer);
         boost::system::error_code ec;
         co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        self->waiters.erase(position);
+        waiters.erase(position);
     }
+}
+
+asio::awaitable<status> store::async_flush(std::chrono::milliseconds timeout) {
+    const auto self = impl_;
+    // Every batch queued so far has an id <= the newest one; flush waits for those only.
+    // (Ids only: reading the batches themselves would cost a flush as much as an upload.)
+    auto pending = self->db.outbox_status();
+    if (!pending) {
+        co_return std::move(pending).err();
+    }
+    if (!pending->newest_batch_id) {
+        co_return success{};
+    }
+    const std::int64_t target = *pending->newest_batch_id;
+    co_return co_await self->async_wait_until(
+        [&self, target]() -> result<bool> {
+            auto now = self->db.outbox_status();
+            if (!now) {
+                return std::move(now).err();
+            }
+            return !now->oldest_batch_id || *now->oldest_batch_id > target;
+        },
+        timeout, "flush", "writes still queued");
+}
+
+asio::awaitable<status> store::async_initial_sync(std::chrono::milliseconds timeout) {
+    const auto self = impl_;
+    co_return co_await self->async_wait_until(
+        [&self]() -> result<bool> { return self->initial_sync_done; }, timeout, "initial sync",
+        "the bucket not read to the end yet");
 }
 
 store_status store::get_status() const {
@@ -376,6 +438,8 @@ store_status store::get_status() const {
     s.clock_offset = impl_->clock.offset();
     s.last_error = impl_->last_error;
     s.entries_written = impl_->entries_written;
+    s.syncing = impl_->syncing;
+    s.initial_sync_done = impl_->initial_sync_done;
     return s;
 }
 

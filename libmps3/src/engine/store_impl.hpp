@@ -2,6 +2,7 @@
 // (remote_state.cpp) and the sync loop (sync_loop.cpp). Everything runs on one executor.
 #pragma once
 
+#include "engine/applied_files.hpp"
 #include "protocol/clock.hpp"
 #include "protocol/entry_body.hpp"
 #include "protocol/resolver.hpp"
@@ -75,10 +76,13 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
     // its writes here.
     std::map<std::string, unsigned, std::less<>> unreadable_reads;
     std::set<std::string, std::less<>> bad_content;  // "<key>@<version>" that is not JSON
+    engine::applied_files kv_mirror;  // what kv holds, for diffing polls without reading it
     std::string marker_etag;  // a serialized marker_view of the last applied LIST; "" = none
     std::optional<protocol::timestamp> newest_seen;
     std::chrono::steady_clock::time_point last_full_list{};
 
+    std::optional<sync_progress> syncing;  // while a sync fetches content
+    bool initial_sync_done = false;        // a poll has run to its end since the store opened
     std::optional<std::chrono::system_clock::time_point> last_sync;
     std::string last_error;
     unsigned error_streak = 0;
@@ -89,15 +93,34 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
     void log(log_level level, const std::string& message) const;
     void observe(const s3::response_meta& meta);  // feeds the clock estimator
     void notify(const std::vector<replica::change>& changes);
+    /// Keeps the written values in the content cache, in one transaction (best effort: the
+    /// cache only saves GETs).
+    void cache_contents(const std::vector<replica::remote_change>& changes);
+    /// db.complete_upload, then the mirror of kv and the subscribers follow.
+    status complete_upload(std::span<const std::int64_t> batch_ids,
+                           const std::vector<replica::remote_change>& confirmed);
     void wake_loop();
     /// Whether the marker provably did not change since the LIST recorded in marker_etag.
     [[nodiscard]] bool marker_unchanged(const engine::marker_view& now) const;
     void wake_waiters();
+    /// Waits until done() (checked after every sync round), the deadline (errc::timeout, the
+    /// message says what was awaited), or the store closing (errc::cancelled).
+    boost::asio::awaitable<status> async_wait_until(const std::function<result<bool>()>& done,
+                                                    std::chrono::milliseconds timeout,
+                                                    std::string_view operation,
+                                                    std::string_view waiting_for);
     status validate_key(std::string_view key) const;
 
     // remote_state.cpp
     boost::asio::awaitable<result<engine::remote_state>> async_read_remote();
     boost::asio::awaitable<status> async_apply_remote(const engine::remote_state& state);
+    struct fetched_contents {
+        std::vector<replica::remote_change> from_bucket;  // to cache
+        std::vector<replica::remote_change> from_cache;
+        bool incomplete = false;  // content missing or not JSON: those keys stay as they were
+    };
+    boost::asio::awaitable<result<fetched_contents>> async_fetch_contents(
+        std::span<const std::pair<std::string, const protocol::file_state*>> items);
     boost::asio::awaitable<void> async_collect_garbage(const engine::remote_state& state);
 
     // sync_loop.cpp

@@ -1,6 +1,7 @@
 // The per-store sync loop: upload queued writes as manifest entries (BUCKET_FORMAT.md section 7,
 // several queued batches per entry: group commit), then poll the bucket for other writers.
 // One coroutine, so uploads and polls never interleave.
+#include "engine/bounded_parallel.hpp"
 #include "engine/store_impl.hpp"
 #include "protocol/content_ref.hpp"
 #include "protocol/entry_key.hpp"
@@ -107,6 +108,7 @@ asio::awaitable<status> store::impl::async_poll() {
         seen.last_modified = marker->meta.last_modified;
         seen.checked_at = marker->meta.date;
         if (!due_full_list && marker_unchanged(seen)) {
+            initial_sync_done = true;  // unchanged since a LIST whose apply was complete
             co_return success{};
         }
     } else if (marker.err().code != make_error_code(errc::not_found)) {
@@ -123,6 +125,7 @@ asio::awaitable<status> store::impl::async_poll() {
         marker_etag.clear();
         co_return applied;
     }
+    initial_sync_done = true;
     if (config.collect_garbage) {
         co_await async_collect_garbage(*state);
     }
@@ -259,11 +262,9 @@ asio::awaitable<status> store::impl::async_recover_attempts(
             confirmed.push_back({key, std::move(value)});
         }
         log(log_level::info, "an interrupted upload had landed; not uploading it again");
-        auto done = db.complete_upload(ids, confirmed);
-        if (!done) {
-            co_return std::move(done).err();
+        if (auto done = complete_upload(ids, confirmed); !done) {
+            co_return done;
         }
-        notify(*done);
         ++entries_written;
     }
     co_return success{};
@@ -319,11 +320,9 @@ asio::awaitable<status> store::impl::async_upload_one(bool& uploaded) {
         batch_ids.push_back(static_cast<std::int64_t>(id));
     }
     if (prepared->update.empty()) {
-        auto done = db.complete_upload(batch_ids, {});
-        if (!done) {
-            co_return std::move(done).err();
+        if (auto done = complete_upload(batch_ids, {}); !done) {
+            co_return done;
         }
-        notify(*done);
         uploaded = true;
         co_return success{};
     }
@@ -353,14 +352,27 @@ asio::awaitable<status> store::impl::async_upload_one(bool& uploaded) {
     s3::retry_policy entry_retry = config.s3.retry;
     entry_retry.max_elapsed = max_entry_put_time;
     entry_put.retry = entry_retry;
-    for (const auto& put : prepared->puts) {
+    // In parallel, bounded: they are immutable and independent; only the entry must wait for
+    // all of them. The first failure stops the taking of new ones.
+    std::optional<error> put_failure;
+    const auto put_one = [&](std::size_t i) -> asio::awaitable<bool> {
+        const auto& put = prepared->puts[i];
         auto stored =
             co_await s3.async_put_object(config.bucket, put.object_key, put.body, json_put);
         if (!stored) {
-            (void)db.requeue(batch_ids);
-            co_return std::move(stored).err();
+            if (!put_failure) {
+                put_failure = std::move(stored).err();
+            }
+            co_return false;
         }
         observe(stored->meta);
+        co_return true;
+    };
+    co_await engine::async_for_each_bounded(executor, prepared->puts.size(),
+                                            config.max_parallel_requests, put_one);
+    if (put_failure) {
+        (void)db.requeue(batch_ids);
+        co_return std::move(*put_failure);
     }
 
     // 2-5. Fresh state, stamp, entry PUT, validate against Date; a new key on every retry.
@@ -513,14 +525,12 @@ asio::awaitable<status> store::impl::async_upload_one(bool& uploaded) {
                                        .version = file->version,
                                        .bucket = config.bucket,
                                        .replication = file->replication};
-        (void)db.put_content(parsed->key, file->version, value.value);
         confirmed.push_back({parsed->key, std::move(value)});
     }
-    auto done = db.complete_upload(batch_ids, confirmed);
-    if (!done) {
-        co_return std::move(done).err();
+    cache_contents(confirmed);
+    if (auto done = complete_upload(batch_ids, confirmed); !done) {
+        co_return done;
     }
-    notify(*done);
     ++entries_written;
     uploaded = true;
     co_return success{};

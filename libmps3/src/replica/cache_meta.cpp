@@ -28,20 +28,38 @@ result<std::optional<std::string>> replica::get_content(std::string_view key,
     return std::optional<std::string>((*stmt)->column_text(0));
 }
 
-status replica::put_content(std::string_view key, std::string_view version,
-                            std::string_view value) {
+status replica::put_contents(std::span<const content_item> items) {
+    const auto fail = [](error e) { return with_context("put_contents", std::move(e)); };
+    if (items.empty()) {
+        return success{};
+    }
+    auto txn = sqlite::transaction::begin(db_, sqlite::transaction::kind::immediate);
+    if (!txn) {
+        return fail(std::move(txn).err());
+    }
     // OR IGNORE: <key>@<version> never changes, so the first copy is as good as any.
     auto stmt = db_.cached(
         "INSERT OR IGNORE INTO content_cache (key, version, value, cached_at) "
         "VALUES (?1, ?2, ?3, ?4)",
         "write content cache");
     if (!stmt) {
-        return with_context("put_content", std::move(stmt).err());
+        return fail(std::move(stmt).err());
     }
-    if (auto done =
-            (*stmt)->bind(1, key).bind(2, version).bind(3, value).bind(4, to_ms(now())).run();
-        !done) {
-        return with_context("put_content", std::move(done).err());
+    const auto cached_at = to_ms(now());
+    for (const auto& item : items) {
+        (*stmt)->reset();  // one statement, run once per item
+        if (auto done = (*stmt)
+                            ->bind(1, item.key)
+                            .bind(2, item.version)
+                            .bind(3, item.value)
+                            .bind(4, cached_at)
+                            .run();
+            !done) {
+            return fail(std::move(done).err());
+        }
+    }
+    if (auto committed = txn->commit(); !committed) {
+        return fail(std::move(committed).err());
     }
     return success{};
 }

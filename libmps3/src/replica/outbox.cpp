@@ -416,7 +416,8 @@ result<outbox_stats> replica::outbox_status() {
         "SELECT (SELECT count(*) FROM outbox), "
         "(SELECT count(*) FROM outbox_batch WHERE state = 'queued'), "
         "(SELECT count(*) FROM outbox_batch WHERE state = 'uploading'), "
-        "(SELECT min(queued_at) FROM outbox_batch)",
+        "(SELECT min(queued_at) FROM outbox_batch), "
+        "(SELECT min(id) FROM outbox_batch), (SELECT max(id) FROM outbox_batch)",
         "count outbox");
     if (!stmt) {
         return with_context("outbox_status", std::move(stmt).err());
@@ -431,6 +432,10 @@ result<outbox_stats> replica::outbox_status() {
     stats.uploading_batches = (*stmt)->column_int64(2);
     if (!(*stmt)->column_is_null(3)) {
         stats.oldest_queued_at = from_ms((*stmt)->column_int64(3));
+    }
+    if (!(*stmt)->column_is_null(4)) {
+        stats.oldest_batch_id = (*stmt)->column_int64(4);
+        stats.newest_batch_id = (*stmt)->column_int64(5);
     }
     return stats;
 }

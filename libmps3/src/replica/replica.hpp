@@ -154,8 +154,9 @@ class replica {
     // --- content cache (immutable <key>@<version> -> value) ------------------------------
 
     result<std::optional<std::string>> get_content(std::string_view key, std::string_view version);
-    /// A no-op when present: content objects are immutable.
-    status put_content(std::string_view key, std::string_view version, std::string_view value);
+    /// Caches every item in one transaction (one fsync, however many: a sync fetches thousands
+    /// at a time). Items already present are left alone: content objects are immutable.
+    status put_contents(std::span<const content_item> items);
     /// Keeps the keep_last most recently cached objects; returns how many were deleted.
     result<std::int64_t> trim_content_cache(std::int64_t keep_last);
 

@@ -100,6 +100,13 @@ struct remote_change {
     std::optional<confirmed_value> value;
 };
 
+/// An immutable content object to keep in the content cache (<key>@<version> -> value).
+struct content_item {
+    std::string_view key;
+    std::string_view version;
+    std::string_view value;  // compact JSON
+};
+
 /// A key of the confirmed state, for recomputing the manifest "files" map.
 struct confirmed_file {
     std::string key;
@@ -112,10 +119,12 @@ struct confirmed_file {
 
 /// For status(): how much local work waits for the bucket.
 struct outbox_stats {
-    std::int64_t queued_ops = 0;                 // outbox rows, queued or uploading
-    std::int64_t queued_batches = 0;             // batches in state queued
-    std::int64_t uploading_batches = 0;          // batches in state uploading
-    std::optional<time_point> oldest_queued_at;  // of any batch still in the outbox
+    std::int64_t queued_ops = 0;                  // outbox rows, queued or uploading
+    std::int64_t queued_batches = 0;              // batches in state queued
+    std::int64_t uploading_batches = 0;           // batches in state uploading
+    std::optional<time_point> oldest_queued_at;   // of any batch still in the outbox
+    std::optional<std::int64_t> oldest_batch_id;  // ids grow: flush waits for the oldest to
+    std::optional<std::int64_t> newest_batch_id;  // pass the newest it saw
 };
 
 /// The retained span of the change log. A subscriber resuming after seq s has missed nothing
