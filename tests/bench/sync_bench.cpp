@@ -660,7 +660,7 @@ figure entry_size_figure(bench_env& env, const std::string& bucket, std::size_t 
 // ---- Output ------------------------------------------------------------------------------------
 
 void print_figure(const figure& f) {
-    std::printf("%-2s %-44s %-12s %s\n", f.id.c_str(), f.title.c_str(), f.network.c_str(),
+    std::printf("%-2s %-48s %-12s %s\n", f.id.c_str(), f.title.c_str(), f.network.c_str(),
                 f.detail.c_str());
     std::fflush(stdout);
 }
