@@ -25,10 +25,8 @@ constexpr std::size_t value_pad_bytes = 80;
 }
 
 replica::confirmed_value confirmed(const replica_spec& spec, std::size_t i) {
-    // Deterministic "random" content versions: the form MPS3 writes, distinct per key.
-    const auto version = protocol::uuid_v4(0x6d707333'00000000ULL + i, 0x0123456789abcdefULL * i);
     return {.value = replica_value(i),
-            .version = version,
+            .version = replica_version(i),
             .bucket = spec.bucket,
             .replication = std::nullopt};
 }
@@ -60,6 +58,11 @@ std::string replica_key(std::size_t i) {
 std::string replica_value(std::size_t i) {
     return R"({"n":)" + std::to_string(i) + R"(,"pad":")" + std::string(value_pad_bytes, 'x') +
            R"("})";
+}
+
+std::string replica_version(std::size_t i) {
+    // Deterministic "random" content versions: the form MPS3 writes, distinct per key.
+    return protocol::uuid_v4(0x6d707333'00000000ULL + i, 0x0123456789abcdefULL * i);
 }
 
 std::string replica_store_identity(std::string_view host, std::uint16_t port,

@@ -27,6 +27,10 @@ struct replica_spec {
 std::string replica_key(std::size_t i);
 /// The i-th key's value, compact JSON of about 100 bytes: {"n":i,"pad":"xxxx..."}.
 std::string replica_value(std::size_t i);
+/// The i-th key's content version: a deterministic UUID of the form MPS3 writes, distinct per
+/// key. A bucket seeded with these versions (the sync benchmark does) is what a built replica
+/// already holds: a daemon started on it has nothing to fetch.
+std::string replica_version(std::size_t i);
 /// What the engine records as the identity of a store (libmps3/src/engine/store.cpp).
 std::string replica_store_identity(std::string_view host, std::uint16_t port,
                                    std::string_view bucket, std::string_view manifest);

@@ -6,13 +6,20 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
 #include <array>
+#include <cctype>
+#include <charconv>
+#include <deque>
 #include <future>
 #include <list>
+#include <mutex>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 namespace mps3::test {
@@ -21,37 +28,280 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
+proxy_traffic operator-(const proxy_traffic& a, const proxy_traffic& b) {
+    return {.list = a.list - b.list,
+            .get = a.get - b.get,
+            .head = a.head - b.head,
+            .put = a.put - b.put,
+            .del = a.del - b.del,
+            .other = a.other - b.other,
+            .unparsed = a.unparsed - b.unparsed,
+            .bytes_to_server = a.bytes_to_server - b.bytes_to_server,
+            .bytes_from_server = a.bytes_from_server - b.bytes_from_server,
+            .connections = a.connections - b.connections};
+}
+
+namespace {
+
+enum class request_kind { list, get, head, put, del, other };
+
+// A request head larger than this is not what an S3 client sends: stop parsing.
+constexpr std::size_t max_head_bytes = 64 * 1024;
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+        s.remove_suffix(1);
+    }
+    return s;
+}
+
+// ListObjectsV2 is a GET on the bucket with list-type=2 among the query parameters.
+request_kind classify(std::string_view method, std::string_view target) {
+    if (method == "GET") {
+        const auto q = target.find('?');
+        if (q != std::string_view::npos) {
+            const auto query = "&" + std::string(target.substr(q + 1)) + "&";
+            if (query.find("&list-type=2&") != std::string::npos) {
+                return request_kind::list;
+            }
+        }
+        return request_kind::get;
+    }
+    if (method == "HEAD") {
+        return request_kind::head;
+    }
+    if (method == "PUT") {
+        return request_kind::put;
+    }
+    if (method == "DELETE") {
+        return request_kind::del;
+    }
+    return request_kind::other;
+}
+
+// Follows one connection's client -> server stream: request heads, then Content-Length bytes of
+// body skipped. Anything else (chunked bodies, no HTTP/1.x request line, a bad length) makes it
+// give up on the connection: counting guesses would be worse than counting nothing.
+class request_parser {
+  public:
+    /// Feeds the next bytes; on_request(kind) for every complete request head. False once the
+    /// stream could not be parsed (reported once; later feeds are ignored).
+    template <class OnRequest>
+    bool feed(std::string_view data, OnRequest&& on_request) {
+        while (!data.empty() && !failed_) {
+            if (body_left_ > 0) {
+                const auto skip = std::min<std::uint64_t>(body_left_, data.size());
+                body_left_ -= skip;
+                data.remove_prefix(static_cast<std::size_t>(skip));
+                continue;
+            }
+            const auto before = head_.size();
+            head_.append(data);
+            const auto end = head_.find("\r\n\r\n", before >= 3 ? before - 3 : 0);
+            if (end == std::string::npos) {
+                failed_ = head_.size() > max_head_bytes;
+                return !failed_;
+            }
+            data.remove_prefix(end + 4 - before);
+            head_.resize(end);
+            failed_ = !parse_head(on_request);
+            head_.clear();
+        }
+        return !failed_;
+    }
+
+  private:
+    template <class OnRequest>
+    bool parse_head(OnRequest& on_request) {
+        std::string_view head = head_;
+        while (head.starts_with("\r\n")) {  // stray CRLFs between requests are allowed
+            head.remove_prefix(2);
+        }
+        const auto line_end = head.find("\r\n");
+        const auto request_line = head.substr(0, line_end);
+        const auto sp1 = request_line.find(' ');
+        const auto sp2 = request_line.rfind(' ');
+        if (sp1 == std::string_view::npos || sp2 == sp1 ||
+            !request_line.substr(sp2 + 1).starts_with("HTTP/1.")) {
+            return false;
+        }
+        std::uint64_t length = 0;
+        std::string_view rest =
+            line_end == std::string_view::npos ? std::string_view() : head.substr(line_end + 2);
+        while (!rest.empty()) {
+            const auto eol = rest.find("\r\n");
+            const auto line = rest.substr(0, eol);
+            rest = eol == std::string_view::npos ? std::string_view() : rest.substr(eol + 2);
+            const auto colon = line.find(':');
+            if (colon == std::string_view::npos) {
+                return false;
+            }
+            const auto name = trim(line.substr(0, colon));
+            const auto value = trim(line.substr(colon + 1));
+            if (iequals(name, "content-length")) {
+                const auto [end, ec] =
+                    std::from_chars(value.data(), value.data() + value.size(), length);
+                if (ec != std::errc() || end != value.data() + value.size()) {
+                    return false;
+                }
+            } else if (iequals(name, "transfer-encoding")) {
+                return false;  // chunked: its body cannot be skipped by length
+            }
+        }
+        on_request(
+            classify(request_line.substr(0, sp1), request_line.substr(sp1 + 1, sp2 - sp1 - 1)));
+        body_left_ = length;
+        return true;
+    }
+
+    std::string head_;
+    std::uint64_t body_left_ = 0;
+    bool failed_ = false;
+};
+
+// The client -> server direction of one connection: chunks wait here until their time comes.
+struct delayed_stream {
+    explicit delayed_stream(asio::io_context& io) : wake(io) {}
+    std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> chunks;
+    bool ended = false;
+    asio::steady_timer wake;  // cancelled to wake the writer
+};
+
+}  // namespace
+
 struct tcp_proxy::impl : std::enable_shared_from_this<impl> {
     asio::io_context io;
     tcp::acceptor acceptor{io};
     tcp::endpoint target;
     std::atomic<bool> passing{true};
-    std::atomic<std::uint64_t> accepted{0};
-    std::atomic<std::uint64_t> forwarded{0};
+    std::atomic<std::int64_t> delay_ms{0};
+    mutable std::mutex counts_mutex;
+    proxy_traffic counts;                          // guarded by counts_mutex
     std::list<std::shared_ptr<tcp::socket>> open;  // proxy thread only
     std::thread thread;
     unsigned short port = 0;
 
-    asio::awaitable<void> pump(std::shared_ptr<tcp::socket> from, std::shared_ptr<tcp::socket> to,
-                               bool count) {
+    void count(request_kind kind) {
+        const std::lock_guard lock(counts_mutex);
+        switch (kind) {
+            case request_kind::list:
+                ++counts.list;
+                break;
+            case request_kind::get:
+                ++counts.get;
+                break;
+            case request_kind::head:
+                ++counts.head;
+                break;
+            case request_kind::put:
+                ++counts.put;
+                break;
+            case request_kind::del:
+                ++counts.del;
+                break;
+            case request_kind::other:
+                ++counts.other;
+                break;
+        }
+    }
+
+    void add_bytes(std::uint64_t proxy_traffic::*field, std::size_t n) {
+        const std::lock_guard lock(counts_mutex);
+        counts.*field += n;
+    }
+
+    static void close_both(tcp::socket& a, tcp::socket& b) {
+        boost::system::error_code ignored;
+        a.close(ignored);
+        b.close(ignored);
+    }
+
+    // Client -> server, reading side: stamps each chunk, counts its requests, queues it.
+    asio::awaitable<void> read_upstream(std::shared_ptr<tcp::socket> client,
+                                        std::shared_ptr<delayed_stream> stream) {
         std::array<char, 16384> buf{};
+        request_parser parser;
+        bool parsing = true;
         for (;;) {
-            auto [ec, n] = co_await from->async_read_some(asio::buffer(buf), use_tuple);
+            auto [ec, n] = co_await client->async_read_some(asio::buffer(buf), use_tuple);
             if (ec) {
                 break;
             }
-            if (count) {
-                forwarded += n;
+            const auto due = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms);
+            add_bytes(&proxy_traffic::bytes_to_server, n);
+            if (parsing) {
+                parsing = parser.feed({buf.data(), n}, [this](request_kind k) { count(k); });
+                if (!parsing) {
+                    add_bytes(&proxy_traffic::unparsed, 1);
+                }
             }
-            auto [wec, w] = co_await asio::async_write(*to, asio::buffer(buf.data(), n), use_tuple);
+            stream->chunks.emplace_back(due, std::string(buf.data(), n));
+            stream->wake.cancel();
+        }
+        stream->ended = true;
+        stream->wake.cancel();
+    }
+
+    // Client -> server, writing side: forwards each chunk at its time, in order; when the
+    // client is done and everything is forwarded, closes both sides.
+    asio::awaitable<void> write_upstream(std::shared_ptr<tcp::socket> client,
+                                         std::shared_ptr<tcp::socket> server,
+                                         std::shared_ptr<delayed_stream> stream) {
+        boost::system::error_code ignored;
+        for (;;) {
+            while (stream->chunks.empty() && !stream->ended) {
+                stream->wake.expires_at(std::chrono::steady_clock::time_point::max());
+                co_await stream->wake.async_wait(
+                    asio::redirect_error(asio::use_awaitable, ignored));
+            }
+            if (stream->chunks.empty()) {
+                break;
+            }
+            const auto due = stream->chunks.front().first;
+            while (std::chrono::steady_clock::now() < due) {
+                stream->wake.expires_at(due);  // a new chunk cancels the wait: wait again
+                co_await stream->wake.async_wait(
+                    asio::redirect_error(asio::use_awaitable, ignored));
+            }
+            const std::string chunk = std::move(stream->chunks.front().second);
+            stream->chunks.pop_front();
+            auto [wec, w] = co_await asio::async_write(*server, asio::buffer(chunk), use_tuple);
             (void)w;
             if (wec) {
                 break;
             }
         }
-        boost::system::error_code ignored;
-        from->close(ignored);
-        to->close(ignored);
+        close_both(*client, *server);
+    }
+
+    // Server -> client: forwarded at once.
+    asio::awaitable<void> pump_downstream(std::shared_ptr<tcp::socket> server,
+                                          std::shared_ptr<tcp::socket> client) {
+        std::array<char, 16384> buf{};
+        for (;;) {
+            auto [ec, n] = co_await server->async_read_some(asio::buffer(buf), use_tuple);
+            if (ec) {
+                break;
+            }
+            add_bytes(&proxy_traffic::bytes_from_server, n);
+            auto [wec, w] =
+                co_await asio::async_write(*client, asio::buffer(buf.data(), n), use_tuple);
+            (void)w;
+            if (wec) {
+                break;
+            }
+        }
+        close_both(*server, *client);
     }
 
     asio::awaitable<void> serve(std::shared_ptr<tcp::socket> client) {
@@ -64,8 +314,10 @@ struct tcp_proxy::impl : std::enable_shared_from_this<impl> {
         }
         open.push_back(client);
         open.push_back(server);
-        asio::co_spawn(io, pump(client, server, true), asio::detached);
-        asio::co_spawn(io, pump(server, client, false), asio::detached);
+        auto stream = std::make_shared<delayed_stream>(io);
+        asio::co_spawn(io, read_upstream(client, stream), asio::detached);
+        asio::co_spawn(io, write_upstream(client, server, stream), asio::detached);
+        asio::co_spawn(io, pump_downstream(server, client), asio::detached);
     }
 
     asio::awaitable<void> accept_loop() {
@@ -80,7 +332,7 @@ struct tcp_proxy::impl : std::enable_shared_from_this<impl> {
                 client->close(ignored);
                 continue;
             }
-            ++accepted;
+            add_bytes(&proxy_traffic::connections, 1);
             asio::co_spawn(io, serve(client), asio::detached);
         }
     }
@@ -140,12 +392,21 @@ void tcp_proxy::restore() {
     impl_->passing = true;
 }
 
+void tcp_proxy::set_delay(std::chrono::milliseconds delay) {
+    impl_->delay_ms = delay.count();
+}
+
 std::uint64_t tcp_proxy::connections() const {
-    return impl_->accepted;
+    return traffic().connections;
 }
 
 std::uint64_t tcp_proxy::bytes_to_server() const {
-    return impl_->forwarded;
+    return traffic().bytes_to_server;
+}
+
+proxy_traffic tcp_proxy::traffic() const {
+    const std::lock_guard lock(impl_->counts_mutex);
+    return impl_->counts;
 }
 
 }  // namespace mps3::test

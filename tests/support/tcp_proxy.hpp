@@ -1,15 +1,39 @@
 // A loopback TCP proxy in front of the test S3 server, for faults a real server cannot be asked
 // to produce: it counts what reaches the server (to prove a daemon sends nothing while offline)
 // and can cut the server off (new connections refused, open ones closed) and restore it.
+// For benchmarks it can also delay the client -> server direction (a WAN round trip on
+// loopback) and count the HTTP requests that pass, by kind.
 // It runs on its own thread and io_context: test-side only, the daemon stays single-threaded.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 
 namespace mps3::test {
+
+/// What passed through the proxy since it started (snapshots subtract to give an interval).
+struct proxy_traffic {
+    // HTTP requests seen in the client -> server stream, by kind. LIST is a GET whose query
+    // holds list-type=2 (ListObjectsV2); it is not counted as a GET too.
+    std::uint64_t list = 0;
+    std::uint64_t get = 0;
+    std::uint64_t head = 0;
+    std::uint64_t put = 0;
+    std::uint64_t del = 0;
+    std::uint64_t other = 0;
+    // Connections whose stream stopped parsing as HTTP/1.1 with Content-Length bodies (chunked
+    // bodies, a head over 64 KiB, garbage): their later requests are not counted.
+    std::uint64_t unparsed = 0;
+    std::uint64_t bytes_to_server = 0;
+    std::uint64_t bytes_from_server = 0;
+    std::uint64_t connections = 0;
+
+    [[nodiscard]] std::uint64_t requests() const { return list + get + head + put + del + other; }
+    friend proxy_traffic operator-(const proxy_traffic& a, const proxy_traffic& b);
+};
 
 class tcp_proxy {
   public:
@@ -26,8 +50,16 @@ class tcp_proxy {
     void cut();
     void restore();
 
+    /// One-way delay added to every chunk forwarded client -> server, like netem latency: each
+    /// chunk is stamped on arrival and written at arrival + delay, in order, with no bandwidth
+    /// cap. A request thus costs about `delay` more. 0 (the default) forwards at once. Applies
+    /// to chunks that arrive after the call.
+    void set_delay(std::chrono::milliseconds delay);
+
     [[nodiscard]] std::uint64_t connections() const;      // accepted while passing
     [[nodiscard]] std::uint64_t bytes_to_server() const;  // forwarded client -> server
+    /// Counters so far; consistent with each other (taken under one lock).
+    [[nodiscard]] proxy_traffic traffic() const;
 
     struct impl;
 
