@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "async_test.hpp"
+#include "engine_fixture.hpp"
 #include "test_server.hpp"
 
 #include <mps3/s3/client.hpp>
@@ -102,6 +103,70 @@ struct silent_listener {
     }
 };
 
+// Answers every request "200 ok" and keeps the connection alive, until close_all() closes
+// every connection it holds, as a server does with idle keep-alive connections (Node: 5 s).
+struct keep_alive_peer {
+    std::shared_ptr<tcp::acceptor> acceptor;
+    std::shared_ptr<std::vector<std::shared_ptr<tcp::socket>>> open =
+        std::make_shared<std::vector<std::shared_ptr<tcp::socket>>>();
+
+    explicit keep_alive_peer(const asio::any_io_executor& ex)
+        : acceptor(std::make_shared<tcp::acceptor>(
+              ex, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0))) {
+        asio::co_spawn(ex, accept_loop(acceptor, open), asio::detached);
+    }
+    ~keep_alive_peer() {
+        acceptor->close();
+        close_all();
+    }
+    keep_alive_peer(const keep_alive_peer&) = delete;
+    keep_alive_peer& operator=(const keep_alive_peer&) = delete;
+
+    void close_all() {
+        for (auto& s : *open) {
+            boost::system::error_code ignored;
+            s->close(ignored);
+        }
+        open->clear();
+    }
+    [[nodiscard]] std::string url() const {
+        return "http://127.0.0.1:" + std::to_string(acceptor->local_endpoint().port());
+    }
+
+    static asio::awaitable<void> serve(std::shared_ptr<tcp::socket> socket) {
+        for (;;) {
+            boost::system::error_code ec;
+            asio::streambuf request;
+            co_await asio::async_read_until(*socket, request, "\r\n\r\n",
+                                            asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) {
+                co_return;
+            }
+            const std::string reply = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+            co_await asio::async_write(*socket, asio::buffer(reply),
+                                       asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) {
+                co_return;
+            }
+        }
+    }
+    static asio::awaitable<void> accept_loop(
+        std::shared_ptr<tcp::acceptor> acceptor,
+        std::shared_ptr<std::vector<std::shared_ptr<tcp::socket>>> open) {
+        while (acceptor->is_open()) {
+            boost::system::error_code ec;
+            tcp::socket socket =
+                co_await acceptor->async_accept(asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) {
+                co_return;
+            }
+            auto held = std::make_shared<tcp::socket>(std::move(socket));
+            open->push_back(held);
+            asio::co_spawn(acceptor->get_executor(), serve(held), asio::detached);
+        }
+    }
+};
+
 struct self_signed_certificate {
     std::filesystem::path dir = test::make_temp_dir("tls");
     std::filesystem::path cert = dir / "cert.pem";
@@ -138,6 +203,39 @@ TEST_CASE("a peer that never answers: each attempt ends at its deadline, then er
         CHECK(got.err().attempts == 3);
         CHECK(elapsed >= std::chrono::milliseconds(900));
         CHECK(elapsed < std::chrono::seconds(5));
+        co_return 0;
+    });
+}
+
+TEST_CASE("pooled connections the server closed are never handed to a request") {
+    run_async([&](auto ex) -> asio::awaitable<int> {
+        keep_alive_peer peer(ex);
+        auto config = local_config(peer.url());
+        config.max_connections = 16;
+        config.retry.max_attempts = 1;  // a dead connection handed out would fail the request
+        s3::client client(ex, config);
+
+        // 16 requests at once: 16 connections, all kept alive in the pool.
+        std::size_t ok = 0;
+        auto one = [&]() -> asio::awaitable<void> {
+            auto got = co_await client.async_get_object("some-bucket", "k");
+            ok += got.has_value() ? 1U : 0U;
+        };
+        for (int i = 0; i < 16; ++i) {
+            asio::co_spawn(ex, one(), asio::detached);
+        }
+        REQUIRE(co_await test::eventually([&] { return ok == 16; }, std::chrono::seconds(10)));
+        REQUIRE(client.stats().idle_connections == 16);
+
+        // The server drops them all (idle timeout); on loopback the FINs are queued at once.
+        peer.close_all();
+        for (int i = 0; i < 3; ++i) {
+            auto got = co_await client.async_get_object("some-bucket", "k");
+            REQUIRE_MESSAGE(got.has_value(), (got ? "" : got.err().describe()));
+            CHECK(got->body == "ok");
+        }
+        CHECK(client.stats().retries == 0);
+        CHECK(client.stats().connections_opened == 17);  // one new one, reused since
         co_return 0;
     });
 }

@@ -9,6 +9,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <functional>
 #include <list>
 #include <map>
@@ -46,6 +49,21 @@ struct exchange_outcome {
     bool nothing_received = false;  // the server sent not one byte: a stale pooled connection
     bool keep_alive = false;
 };
+
+// Whether an idle keep-alive connection is still worth a request: the peer has not closed it
+// (a read would return EOF) and sent nothing (an HTTP/1.1 server sends nothing unasked; TLS
+// close_notify counts too). Servers close idle connections on their own schedule (Node, and
+// so s3rver: after 5 s), and a pool of 64 would otherwise hand out one dead connection after
+// another to a request's every attempt. A peek that does not block; curl checks the same way.
+bool still_open(connection& conn) {
+    auto& socket = conn.tcp().socket();
+    if (!socket.is_open()) {
+        return false;
+    }
+    char byte = 0;
+    const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
 
 bool is_ip_literal(const std::string& host) {
     error_code ec;
@@ -168,6 +186,8 @@ struct http_transport::impl : std::enable_shared_from_this<impl> {
         for (auto it = idle.begin(); it != idle.end();) {
             if (now - (*it)->idle_since > options.max_idle) {
                 it = idle.erase(it);  // the server has probably closed it: don't gamble
+            } else if (!found && (*it)->host == host && !still_open(**it)) {
+                it = idle.erase(it);  // closed by the server meanwhile
             } else if (!found && (*it)->host == host) {
                 found = std::move(*it);
                 it = idle.erase(it);
