@@ -221,8 +221,11 @@ TEST_CASE(
 
             // A later change is one small apply, seen by the joined store.
             REQUIRE(a->put(name(7), "\"seven\"").has_value());
-            REQUIRE(co_await eventually([&] { return value_of(*b, name(7)) == "\"seven\""; },
-                                        milliseconds(10000)));
+            const bool seen = co_await eventually(
+                [&] { return value_of(*b, name(7)) == "\"seven\""; }, milliseconds(30000));
+            REQUIRE_MESSAGE(seen, "A: queued " << a->get_status().queued_writes << ", error '"
+                                               << a->get_status().last_error << "'; B: error '"
+                                               << b->get_status().last_error << "'");
             co_await a->async_close();
             co_await b->async_close();
             co_return 0;

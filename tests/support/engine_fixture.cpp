@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <cstdio>
+
 namespace mps3::test {
 
 engine_fixture::engine_fixture(std::string_view hint)
@@ -20,6 +22,16 @@ store_config engine_fixture::config(std::chrono::milliseconds poll) {
     c.replica_path = dir / ("replica-" + std::to_string(++stores_made) + ".sqlite");
     c.poll_interval = poll;
     c.sync_mode = durability::normal;  // tests measure behaviour, not power-loss safety
+    // Warnings and errors on stderr (ctest shows them for a failed test): the why of a
+    // store that did not converge in time.
+    c.log = [name = "store " + std::to_string(stores_made)](
+                log_level level, std::string_view component, std::string_view message) {
+        if (level >= log_level::warn) {
+            std::fprintf(stderr, "%s %.*s: %.*s\n", name.c_str(),
+                         static_cast<int>(component.size()), component.data(),
+                         static_cast<int>(message.size()), message.data());
+        }
+    };
     return c;
 }
 
