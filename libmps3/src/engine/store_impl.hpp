@@ -39,6 +39,14 @@ struct marker_view {
     static marker_view parse(std::string_view text);
 };
 
+/// One manifest entry's worth of queued batches: coalesced (versions chosen) and, once
+/// marked, recorded in the outbox as uploading under `attempt`.
+struct upload_group {
+    protocol::prepared_write prepared;
+    std::vector<std::int64_t> batch_ids;  // the front of the queue, in order
+    std::string attempt;                  // empty until marked
+};
+
 struct subscriber {
     std::string match;  // the key, or the prefix
     bool prefix = false;
@@ -76,6 +84,9 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
     // its writes here.
     std::map<std::string, unsigned, std::less<>> unreadable_reads;
     std::set<std::string, std::less<>> bad_content;  // "<key>@<version>" that is not JSON
+    // The next group, its content already in the bucket, waiting for the entry in progress
+    // (pipelined uploads, docs/durability.md).
+    std::optional<engine::upload_group> staged;
     engine::applied_files kv_mirror;  // what kv holds, for diffing polls without reading it
     std::string marker_etag;  // a serialized marker_view of the last applied LIST; "" = none
     std::optional<protocol::timestamp> newest_seen;
@@ -127,6 +138,19 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
     boost::asio::awaitable<void> run_loop();
     boost::asio::awaitable<status> async_sync_once();
     boost::asio::awaitable<status> async_upload_one(bool& uploaded);
+    /// The staged group if it is the front of the queue and nothing else is unsettled.
+    std::optional<engine::upload_group> take_staged(
+        const std::vector<replica::outbox_batch>& pending);
+    /// Coalesces batches from the front (pure; errc::invalid_argument for a bad front batch).
+    result<engine::upload_group> prepare_group(std::span<const replica::outbox_batch> batches);
+    /// queued -> uploading, with the versions chosen: before any of the group's PUTs.
+    status mark_group(engine::upload_group& group);
+    boost::asio::awaitable<status> async_put_contents(const engine::upload_group& group);
+    /// Prepares, marks and PUTs the content of the group after the current one (into staged).
+    boost::asio::awaitable<void> async_stage_next(std::span<const replica::outbox_batch> batches);
+    /// Steps 4-8 of docs/durability.md: LIST, stamp, entry PUT and verdict, marker, complete.
+    boost::asio::awaitable<status> async_commit_group(
+        const engine::upload_group& group, const std::vector<replica::outbox_batch>& pending);
     boost::asio::awaitable<status> async_poll();
     /// Settles batches left "uploading": completes those whose entry landed, requeues the rest.
     bool entry_applies(

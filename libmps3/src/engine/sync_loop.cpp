@@ -7,6 +7,7 @@
 #include "protocol/entry_key.hpp"
 #include "protocol/uuid.hpp"
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -14,6 +15,7 @@ namespace mps3 {
 namespace {
 
 namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
 using std::chrono::milliseconds;
 
 // Batches read from the outbox per entry; coalesce_limits bounds what goes in.
@@ -270,31 +272,38 @@ asio::awaitable<status> store::impl::async_recover_attempts(
     co_return success{};
 }
 
-asio::awaitable<status> store::impl::async_upload_one(bool& uploaded) {
-    uploaded = false;
-    auto pending = db.pending_batches(batches_per_entry);
-    if (!pending) {
-        co_return std::move(pending).err();
+std::optional<engine::upload_group> store::impl::take_staged(
+    const std::vector<replica::outbox_batch>& pending) {
+    if (!staged) {
+        return std::nullopt;
     }
-    if (pending->empty()) {
-        co_return success{};
+    auto group = std::move(*staged);
+    staged.reset();
+    // Usable only as the front of the queue, with no other attempt unsettled: a group must
+    // never be committed before an older batch (it would be overwritten by it later).
+    const auto& ids = group.batch_ids;
+    if (pending.size() < ids.size()) {
+        return std::nullopt;
     }
-    // A batch left "uploading" (a crash, or an entry PUT whose answer never came) may already
-    // be in the bucket: uploading it again would re-apply it over later writes of other
-    // writers. Settle those attempts first.
-    if (std::any_of(pending->begin(), pending->end(),
-                    [](const auto& b) { return b.state == replica::batch_state::uploading; })) {
-        auto recovered = co_await async_recover_attempts(*pending);
-        if (!recovered) {
-            co_return recovered;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (pending[i].id != ids[i] || pending[i].state != replica::batch_state::uploading ||
+            pending[i].attempt_id != group.attempt) {
+            return std::nullopt;  // recovery requeues it: no entry of it was ever tried
         }
-        uploaded = true;  // the outbox changed: read it again
-        co_return success{};
     }
+    for (std::size_t i = ids.size(); i < pending.size(); ++i) {
+        if (pending[i].state == replica::batch_state::uploading) {
+            return std::nullopt;
+        }
+    }
+    return group;
+}
 
+result<engine::upload_group> store::impl::prepare_group(
+    std::span<const replica::outbox_batch> batches) {
     std::vector<protocol::write_batch> queue;
-    queue.reserve(pending->size());
-    for (const auto& b : *pending) {
+    queue.reserve(batches.size());
+    for (const auto& b : batches) {
         protocol::write_batch batch{.id = static_cast<std::uint64_t>(b.id)};
         for (const auto& op : b.ops) {
             batch.ops.push_back({op.key, op.value});
@@ -303,60 +312,38 @@ asio::awaitable<status> store::impl::async_upload_one(bool& uploaded) {
     }
     auto prepared = protocol::prepare_write(config.bucket, config.manifest_key, queue, random);
     if (!prepared) {
-        // The front batch can never be written (validated at put(), so only a replica written by
-        // another version): drop it so it does not block every later write.
-        const std::int64_t bad = pending->front().id;
-        log(log_level::error, "dropping queued write batch " + std::to_string(bad) + ": " +
-                                  prepared.err().describe());
-        auto dropped = db.discard_batches(std::span<const std::int64_t>(&bad, 1));
-        if (dropped) {
-            notify(*dropped);
-        }
-        uploaded = true;  // progress: look at the next batch
-        co_return success{};
+        return std::move(prepared).err();
     }
-    std::vector<std::int64_t> batch_ids;
+    engine::upload_group group;
     for (const auto id : prepared->batch_ids) {
-        batch_ids.push_back(static_cast<std::int64_t>(id));
+        group.batch_ids.push_back(static_cast<std::int64_t>(id));
     }
-    if (prepared->update.empty()) {
-        if (auto done = complete_upload(batch_ids, {}); !done) {
-            co_return done;
-        }
-        uploaded = true;
-        co_return success{};
-    }
+    group.prepared = std::move(*prepared);
+    return group;
+}
 
+status store::impl::mark_group(engine::upload_group& group) {
     // Record the attempt (versions chosen) before any PUT, so a crash leaves a trace.
     std::vector<std::pair<std::string, std::string>> versions;
-    for (const auto& [ref, file] : prepared->update) {
+    for (const auto& [ref, file] : group.prepared.update) {
         if (file) {
             if (auto parsed = protocol::parse_content_ref(ref)) {
                 versions.emplace_back(parsed->key, file->version);
             }
         }
     }
-    const std::string attempt = protocol::uuid_v4(random);
-    if (auto marked = db.mark_uploading(batch_ids, attempt, versions); !marked) {
-        co_return marked;
-    }
+    group.attempt = protocol::uuid_v4(random);
+    return db.mark_uploading(group.batch_ids, group.attempt, versions);
+}
 
-    // 1. Content first: an entry must never name content that is not there.
-    s3::put_options json_put;
-    json_put.content_type = "application/json";
-    s3::put_options entry_put = json_put;
-    entry_put.if_none_match_any = true;
-    // A retry after a lost answer stores the entry again where create-only is not enforced
-    // (s3rver): its LastModified moves. Retrying only within the window the stamp was forecast
-    // for keeps a landed entry valid; past it, recovery lists the noted key instead.
-    s3::retry_policy entry_retry = config.s3.retry;
-    entry_retry.max_elapsed = max_entry_put_time;
-    entry_put.retry = entry_retry;
+asio::awaitable<status> store::impl::async_put_contents(const engine::upload_group& group) {
     // In parallel, bounded: they are immutable and independent; only the entry must wait for
     // all of them. The first failure stops the taking of new ones.
+    s3::put_options json_put;
+    json_put.content_type = "application/json";
     std::optional<error> put_failure;
     const auto put_one = [&](std::size_t i) -> asio::awaitable<bool> {
-        const auto& put = prepared->puts[i];
+        const auto& put = group.prepared.puts[i];
         auto stored =
             co_await s3.async_put_object(config.bucket, put.object_key, put.body, json_put);
         if (!stored) {
@@ -368,15 +355,117 @@ asio::awaitable<status> store::impl::async_upload_one(bool& uploaded) {
         observe(stored->meta);
         co_return true;
     };
-    co_await engine::async_for_each_bounded(executor, prepared->puts.size(),
+    co_await engine::async_for_each_bounded(executor, group.prepared.puts.size(),
                                             config.max_parallel_requests, put_one);
     if (put_failure) {
-        (void)db.requeue(batch_ids);
         co_return std::move(*put_failure);
     }
+    co_return success{};
+}
+
+asio::awaitable<void> store::impl::async_stage_next(
+    std::span<const replica::outbox_batch> batches) {
+    // Pipelining: the next group's content goes up while the current group's entry is written.
+    // Only content: its entry waits for the current one to commit (take_staged), so the order
+    // of entries is the order of the queue. A group that cannot be staged is left queued.
+    auto group = prepare_group(batches);
+    if (!group || group->prepared.update.empty() || !mark_group(*group)) {
+        co_return;
+    }
+    if (auto put = co_await async_put_contents(*group); !put) {
+        (void)db.requeue(group->batch_ids);  // no entry key noted: nothing of it can be in use
+        co_return;
+    }
+    staged = std::move(*group);
+}
+
+asio::awaitable<status> store::impl::async_upload_one(bool& uploaded) {
+    uploaded = false;
+    auto pending = db.pending_batches(batches_per_entry);
+    if (!pending) {
+        co_return std::move(pending).err();
+    }
+    std::optional<engine::upload_group> group = take_staged(*pending);
+    if (pending->empty()) {
+        co_return success{};
+    }
+    // A batch left "uploading" (a crash, or an entry PUT whose answer never came) may already
+    // be in the bucket: uploading it again would re-apply it over later writes of other
+    // writers. Settle those attempts first.
+    if (!group && std::any_of(pending->begin(), pending->end(), [](const auto& b) {
+            return b.state == replica::batch_state::uploading;
+        })) {
+        auto recovered = co_await async_recover_attempts(*pending);
+        if (!recovered) {
+            co_return recovered;
+        }
+        uploaded = true;  // the outbox changed: read it again
+        co_return success{};
+    }
+
+    if (!group) {
+        auto prepared = prepare_group(*pending);
+        if (!prepared) {
+            // The front batch can never be written (validated at put(), so only a replica
+            // written by another version): drop it so it does not block every later write.
+            const std::int64_t bad = pending->front().id;
+            log(log_level::error, "dropping queued write batch " + std::to_string(bad) + ": " +
+                                      prepared.err().describe());
+            auto dropped = db.discard_batches(std::span<const std::int64_t>(&bad, 1));
+            if (dropped) {
+                notify(*dropped);
+            }
+            uploaded = true;  // progress: look at the next batch
+            co_return success{};
+        }
+        if (prepared->prepared.update.empty()) {
+            if (auto done = complete_upload(prepared->batch_ids, {}); !done) {
+                co_return done;
+            }
+            uploaded = true;
+            co_return success{};
+        }
+        if (auto marked = mark_group(*prepared); !marked) {
+            co_return marked;
+        }
+        // Content first: an entry must never name content that is not there.
+        if (auto put = co_await async_put_contents(*prepared); !put) {
+            (void)db.requeue(prepared->batch_ids);
+            co_return put;
+        }
+        group = std::move(*prepared);
+    }
+
+    // The batches queued behind this group (pending is in id order, the group its front).
+    const auto rest = std::span(*pending).subspan(group->batch_ids.size());
+    status committed = success{};
+    if (rest.empty()) {
+        committed = co_await async_commit_group(*group, *pending);
+    } else {
+        committed = co_await (async_commit_group(*group, *pending) && async_stage_next(rest));
+    }
+    if (committed) {
+        uploaded = true;
+    }
+    co_return committed;
+}
+
+asio::awaitable<status> store::impl::async_commit_group(
+    const engine::upload_group& group, const std::vector<replica::outbox_batch>& pending) {
+    s3::put_options json_put;
+    json_put.content_type = "application/json";
+    s3::put_options entry_put = json_put;
+    entry_put.if_none_match_any = true;
+    // A retry after a lost answer stores the entry again where create-only is not enforced
+    // (s3rver): its LastModified moves. Retrying only within the window the stamp was forecast
+    // for keeps a landed entry valid; past it, recovery lists the noted key instead.
+    s3::retry_policy entry_retry = config.s3.retry;
+    entry_retry.max_elapsed = max_entry_put_time;
+    entry_put.retry = entry_retry;
 
     // 2-5. Fresh state, stamp, entry PUT, validate against Date; a new key on every retry.
-    std::optional<engine::remote_state> base;
+    const auto& batch_ids = group.batch_ids;
+    const auto& prepared = group.prepared;
     bool committed = false;
     // From the first entry PUT on, an entry of this attempt may be in the bucket: any way out
     // other than a definite verdict leaves the batches "uploading" with their entry keys noted,
@@ -410,11 +499,11 @@ asio::awaitable<status> store::impl::async_upload_one(bool& uploaded) {
             }
         }
         const std::string entry_key = session.next_key(t);
-        if (auto noted = db.note_entry_key(attempt, entry_key); !noted) {
+        if (auto noted = db.note_entry_key(group.attempt, entry_key); !noted) {
             (void)db.requeue(batch_ids);
             co_return noted;
         }
-        auto body = protocol::serialize_entry_body(state->files, prepared->update);
+        auto body = protocol::serialize_entry_body(state->files, prepared.update);
         if (!body) {
             (void)db.requeue(batch_ids);
             co_return std::move(body).err();
@@ -430,7 +519,6 @@ asio::awaitable<status> store::impl::async_upload_one(bool& uploaded) {
                 const auto ours = co_await async_listed_verdict(entry_key, t);
                 if (ours == protocol::time_verdict::valid) {
                     committed = true;
-                    base = std::move(*state);
                     newest_seen = std::max(newest_seen.value_or(t), t);
                     break;
                 }
@@ -472,7 +560,6 @@ asio::awaitable<status> store::impl::async_upload_one(bool& uploaded) {
         }
         if (verdict == protocol::time_verdict::valid) {
             committed = true;
-            base = std::move(*state);
             newest_seen = std::max(newest_seen.value_or(t), t);
         } else {
             log(log_level::warn,
@@ -497,9 +584,9 @@ asio::awaitable<status> store::impl::async_upload_one(bool& uploaded) {
         observe(marker->meta);
     }
 
-    // The bucket now holds base + update for the written keys.
+    // The bucket now holds the written keys at the group's versions.
     std::map<std::string, std::string> values;  // key -> last value of the batches (compact JSON)
-    for (const auto& b : *pending) {
+    for (const auto& b : pending) {
         if (std::find(batch_ids.begin(), batch_ids.end(), b.id) == batch_ids.end()) {
             continue;
         }
@@ -512,7 +599,7 @@ asio::awaitable<status> store::impl::async_upload_one(bool& uploaded) {
         }
     }
     std::vector<replica::remote_change> confirmed;
-    for (const auto& [ref, file] : prepared->update) {
+    for (const auto& [ref, file] : prepared.update) {
         auto parsed = protocol::parse_content_ref(ref);
         if (!parsed) {
             continue;
@@ -532,7 +619,6 @@ asio::awaitable<status> store::impl::async_upload_one(bool& uploaded) {
         co_return done;
     }
     ++entries_written;
-    uploaded = true;
     co_return success{};
 }
 
