@@ -440,9 +440,10 @@ struct joined {
     std::unique_ptr<daemon_process> daemon;
 };
 
-// A fresh replica applies the bucket's state in one transaction, one change per key: lastSeq
-// reaches n exactly when it holds all n keys (libmps3/src/engine/remote_state.cpp,
-// replica::apply_remote); a list walk confirms the count afterwards.
+// A fresh replica applies the bucket's state with one change per key (in 2,048-key
+// transactions since the join became incremental; in one before): lastSeq reaches n exactly
+// when it holds all n keys (libmps3/src/engine/remote_state.cpp, replica::apply_remote); a list
+// walk confirms the count afterwards.
 joined join_figure(bench_env& env, const std::string& id, const std::string& bucket, std::size_t n,
                    int delay_ms) {
     joined out;

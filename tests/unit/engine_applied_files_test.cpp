@@ -36,9 +36,11 @@ TEST_CASE("applied_files: new, rewritten, deleted and unchanged keys") {
     applied.load({row("a", "1"), row("b", "1"), row("c", "1"), row("e", "1")});
     REQUIRE(applied.loaded());
 
-    const protocol::file_state a1{"1", ""}, b2{"2", ""}, d1{"1", ""}, e1_absent{"1", std::nullopt};
-    const engine::wanted_files wanted = {{"a", &a1}, {"b", &b2}, {"d", &d1}, {"e", &e1_absent}};
-    const auto plan = applied.diff(wanted);
+    const protocol::manifest_state state = {{"b/a", {"1", ""}},  {"b/b", {"2", ""}},
+                                            {"b/d", {"1", ""}},  {"b/e", {"1", std::nullopt}},
+                                            {"bb/c", {"1", ""}},  // another bucket's "c"
+                                            {"a/z", {"1", ""}}};
+    const auto plan = applied.diff(state, "b");
     CHECK(plan.deleted == std::vector<std::string>{"c"});
     // e: same version, but the replication field went from "" to absent: a rewrite.
     CHECK(keys_of(plan) == std::vector<std::string>{"b@2", "d@1", "e@1"});
@@ -47,12 +49,18 @@ TEST_CASE("applied_files: new, rewritten, deleted and unchanged keys") {
 TEST_CASE("applied_files: empty sides") {
     engine::applied_files applied;
     applied.load({});
-    const protocol::file_state x{"v", ""};
-    CHECK(keys_of(applied.diff({{"k", &x}})) == std::vector<std::string>{"k@v"});
-    CHECK(applied.diff({}).deleted.empty());
+    const protocol::manifest_state one = {{"b/k", {"v", ""}}};
+    CHECK(keys_of(applied.diff(one, "b")) == std::vector<std::string>{"k@v"});
+    CHECK(applied.diff({}, "b").deleted.empty());
+    CHECK(applied.diff(one, "other").to_fetch.empty());
     applied.load({row("k", "v")});
-    CHECK(applied.diff({}).deleted == std::vector<std::string>{"k"});
-    CHECK(applied.diff({{"k", &x}}).to_fetch.empty());
+    CHECK(applied.diff({}, "b").deleted == std::vector<std::string>{"k"});
+    CHECK(applied.diff(one, "b").to_fetch.empty());
+    // "b/" names no key: neither fetched nor a reason to delete anything.
+    const protocol::manifest_state odd = {{"b/", {"v", ""}}, {"b/k", {"v", ""}}};
+    const auto plan = applied.diff(odd, "b");
+    CHECK(plan.to_fetch.empty());
+    CHECK(plan.deleted.empty());
 }
 
 TEST_CASE("applied_files: recording what kv took makes the next diff empty") {
@@ -62,8 +70,8 @@ TEST_CASE("applied_files: recording what kv took makes the next diff empty") {
         put("a", "2"), put("new", "1"), {"gone", std::nullopt}, put("a", "3")};  // last wins
     applied.record(changes);
     CHECK(applied.size() == 2);
-    const protocol::file_state a3{"3", ""}, new1{"1", ""};
-    const auto plan = applied.diff({{"a", &a3}, {"new", &new1}});
+    const protocol::manifest_state state = {{"b/a", {"3", ""}}, {"b/new", {"1", ""}}};
+    const auto plan = applied.diff(state, "b");
     CHECK(plan.deleted.empty());
     CHECK(plan.to_fetch.empty());
 }

@@ -15,20 +15,30 @@ void applied_files::forget() {
     loaded_ = false;
 }
 
-apply_plan applied_files::diff(const wanted_files& wanted) const {
+apply_plan applied_files::diff(const protocol::manifest_state& state,
+                               std::string_view bucket) const {
+    const std::string prefix = std::string(bucket) + "/";
+    auto want = state.lower_bound(prefix);
+    const auto key_of = [&prefix](const std::string& ref) {
+        return std::string_view(ref).substr(prefix.size());
+    };
+    const auto ours = [&](auto it) { return it != state.end() && it->first.starts_with(prefix); };
     apply_plan plan;
     auto have = files_.begin();
-    auto want = wanted.begin();
-    while (have != files_.end() || want != wanted.end()) {
-        if (want == wanted.end() || (have != files_.end() && have->first < want->first)) {
+    while (have != files_.end() || ours(want)) {
+        if (ours(want) && key_of(want->first).empty()) {
+            ++want;  // "<bucket>/" names no key
+            continue;
+        }
+        if (!ours(want) || (have != files_.end() && have->first < key_of(want->first))) {
             plan.deleted.push_back(have->first);  // deleted remotely
             ++have;
-        } else if (have == files_.end() || want->first < have->first) {
-            plan.to_fetch.emplace_back(want->first, want->second);  // new
+        } else if (have == files_.end() || key_of(want->first) < have->first) {
+            plan.to_fetch.emplace_back(std::string(key_of(want->first)), &want->second);  // new
             ++want;
         } else {
-            if (have->second != *want->second) {
-                plan.to_fetch.emplace_back(want->first, want->second);  // rewritten
+            if (have->second != want->second) {
+                plan.to_fetch.emplace_back(have->first, &want->second);  // rewritten
             }
             ++have;
             ++want;

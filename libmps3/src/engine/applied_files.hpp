@@ -24,12 +24,9 @@ namespace mps3::engine {
 /// What a poll must do to make kv hold the resolved state.
 struct apply_plan {
     std::vector<std::string> deleted;  // in kv, no longer in the state
-    /// New or changed keys, in key order; the pointers are into the `wanted` map given.
+    /// New or changed keys, in key order; the pointers are into the state given.
     std::vector<std::pair<std::string, const protocol::file_state*>> to_fetch;
 };
-
-/// The resolved state's keys of one bucket: key -> file.
-using wanted_files = std::map<std::string, const protocol::file_state*, std::less<>>;
 
 class applied_files {
   public:
@@ -41,8 +38,12 @@ class applied_files {
     /// The replica may differ from the mirror now: reload before the next diff.
     void forget();
 
-    /// One merge walk over both key-ordered maps: no lookups, no I/O.
-    [[nodiscard]] apply_plan diff(const wanted_files& wanted) const;
+    /// What kv must take to hold the state's keys of `bucket` (refs "<bucket>/<key>"; refs
+    /// into other buckets are not keys of this store). One merge walk: the bucket's refs are
+    /// one contiguous, key-ordered range of the state (a bucket name has no '/'), so no map is
+    /// built, nothing is looked up, and nothing touches SQLite.
+    [[nodiscard]] apply_plan diff(const protocol::manifest_state& state,
+                                  std::string_view bucket) const;
 
     /// kv took these changes (in order: the last one per key wins, as in the replica).
     void record(std::span<const replica::remote_change> changes);

@@ -159,13 +159,6 @@ asio::awaitable<result<engine::remote_state>> store::impl::async_read_remote() {
 asio::awaitable<status> store::impl::async_apply_remote(const engine::remote_state& state) {
     // What the bucket holds for keys of our bucket; refs into other buckets are kept in the
     // manifest (we write the full state) but are not keys of this store.
-    engine::wanted_files wanted;
-    for (const auto& [ref, file] : state.files) {
-        auto parsed = protocol::parse_content_ref(ref);
-        if (parsed && parsed->bucket == config.bucket) {
-            wanted.emplace(parsed->key, &file);
-        }
-    }
     // Diff against the in-memory mirror of kv; only the first poll (or one after a failed
     // write) reads every confirmed row.
     if (!kv_mirror.loaded()) {
@@ -175,7 +168,7 @@ asio::awaitable<status> store::impl::async_apply_remote(const engine::remote_sta
         }
         kv_mirror.load(*confirmed);
     }
-    engine::apply_plan plan = kv_mirror.diff(wanted);
+    engine::apply_plan plan = kv_mirror.diff(state.files, config.bucket);
     std::vector<replica::remote_change> diff;
     for (auto& key : plan.deleted) {
         diff.push_back({std::move(key), std::nullopt});
