@@ -3,7 +3,7 @@
 // and real mps3d processes. The baseline for making transfers parallel; docs/benchmarks.md
 // holds the figures and says what each one measures.
 //
-//   build/tests/bench/mps3_bench_sync [--delay-ms 25] [--quick] [--json FILE]
+//   build/tests/bench/mps3_bench_sync [--delay-ms 25] [--quick] [--json FILE] [--server rgw]
 //                                     [--puts 1000] [--join-keys 10000] [--big-keys 100000]
 //
 //   a. N puts pipelined on one connection, first put sent -> flush returned (loopback and WAN);
@@ -42,16 +42,20 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <random>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -91,6 +95,7 @@ struct bench_options {
     std::chrono::milliseconds idle = 3000ms;
     std::chrono::seconds patience = 1800s;  // bound of every wait on a daemon or the server
     std::uint64_t seed = 0;
+    std::string server = "s3rver";
 };
 
 // ---- Figures ------------------------------------------------------------------------------
@@ -230,6 +235,90 @@ std::size_t count_keys(socket_client& c) {
         cursor = page["cursor"].GetString();
     }
 }
+
+// ---- CPU: who is busy ---------------------------------------------------------------------
+
+// CPU seconds (user + system) a process has used so far; 0 when it is gone.
+double cpu_seconds(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto close = text.rfind(')');  // the command name may hold spaces
+    if (close == std::string::npos) {
+        return 0;
+    }
+    std::istringstream fields(text.substr(close + 2));
+    std::string skip;
+    for (int i = 3; i < 14; ++i) {  // fields 3..13; utime and stime are 14 and 15
+        fields >> skip;
+    }
+    unsigned long long user = 0, system = 0;
+    fields >> user >> system;
+    return static_cast<double>(user + system) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// The processes of the test server: s3rver's one Node process (its command line names the
+// port), or RGW's radosgw, ceph-osd and ceph-mon (the bench starts one cluster).
+std::vector<pid_t> server_pids(const test_server& server) {
+    const auto& url = server.endpoint_url();
+    const auto port = url.substr(url.rfind(':') + 1);
+    std::vector<pid_t> out;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        const auto name = entry.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) {
+            continue;
+        }
+        std::ifstream in(entry.path() / "cmdline");
+        std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+        const bool ours =
+            server.is_rgw() ? cmdline.starts_with("radosgw ") || cmdline.starts_with("ceph-osd ") ||
+                                  cmdline.starts_with("ceph-mon ") ||
+                                  cmdline.find("/radosgw ") != std::string::npos ||
+                                  cmdline.find("/ceph-osd ") != std::string::npos ||
+                                  cmdline.find("/ceph-mon ") != std::string::npos
+                            : cmdline.find("s3rver") != std::string::npos &&
+                                  cmdline.find(" -p " + port + " ") != std::string::npos;
+        if (ours) {
+            out.push_back(static_cast<pid_t>(std::stol(name)));
+        }
+    }
+    return out;
+}
+
+double cpu_seconds(const std::vector<pid_t>& pids) {
+    double sum = 0;
+    for (const auto pid : pids) {
+        sum += cpu_seconds(pid);
+    }
+    return sum;
+}
+
+// The CPU the daemon and the S3 server spent during a figure: where the time went.
+struct cpu_meter {
+    pid_t daemon = 0;
+    std::vector<pid_t> server;
+    std::string server_name;
+    double daemon_start = 0;
+    double server_start = 0;
+    cpu_meter(pid_t daemon_pid, const test_server& s)
+        : daemon(daemon_pid),
+          server(server_pids(s)),
+          server_name(s.kind()),
+          daemon_start(cpu_seconds(daemon_pid)),
+          server_start(cpu_seconds(server)) {}
+    void add_to(figure& f, double wall) const {
+        const double d = cpu_seconds(daemon) - daemon_start;
+        f.values.emplace_back("daemonCpuSeconds", d);
+        std::string text = "; CPU: mps3d " + fmt(d, 2) + " s";
+        if (!server.empty()) {
+            const double s = cpu_seconds(server) - server_start;
+            f.values.emplace_back("serverCpuSeconds", s);
+            text += ", " + server_name + " " + fmt(s, 2) + " s (" + fmt(100 * s / wall, 0) +
+                    "% of a core)";
+        }
+        f.detail += text;
+    }
+};
 
 struct bench_env {
     const bench_options& options;
@@ -379,6 +468,7 @@ figure puts_figure(bench_env& env, int delay_ms) {
     wait_synced(c, o.patience);
 
     const auto before = proxy.traffic();
+    const cpu_meter cpu(d.pid(), env.server);
     const auto until = steady::now() + o.patience;
     const auto t0 = steady::now();
     for (std::size_t i = 0; i < o.puts; ++i) {
@@ -429,6 +519,7 @@ figure puts_figure(bench_env& env, int delay_ms) {
     f.detail = fmt(s, 2) + " s, " + fmt(puts / s, 1) + " puts/s (all acked locally after " +
                fmt(acked_s, 2) + " s); " + std::to_string(st.entries_written) +
                " manifest entries; per write: " + requests_text(traffic, puts);
+    cpu.add_to(f, s);
     return f;
 }
 
@@ -453,6 +544,7 @@ joined join_figure(bench_env& env, const std::string& id, const std::string& buc
     const auto t0 = steady::now();
     out.daemon = std::make_unique<daemon_process>(env.server, env.daemon(bucket, out.proxy.get()));
     out.daemon->start(env.options.patience);
+    const cpu_meter cpu(out.daemon->pid(), env.server);
     auto c = connect(*out.daemon);
     (void)wait_status(
         c, [n](const daemon_status& s) { return s.last_seq >= n; },
@@ -475,6 +567,7 @@ joined join_figure(bench_env& env, const std::string& id, const std::string& buc
                      requests_text(traffic) + "; " +
                      fmt(static_cast<double>(traffic.bytes_from_server) / 1e6, 2) +
                      " MB from the server";
+    cpu.add_to(out.fig, s);
     return out;
 }
 
@@ -685,6 +778,8 @@ void write_json(const bench_options& o, const std::vector<figure>& figures,
     w.String(machine_text().c_str());
     w.Key("quick");
     w.Bool(o.quick);
+    w.Key("server");
+    w.String(o.server.c_str());
     w.Key("delayMs");
     w.Int(o.delay_ms);
     w.Key("seed");
@@ -750,6 +845,8 @@ int main(int argc, char** argv) {
         app.add_option("--join-keys", o.join_keys, "store size of figure b")->capture_default_str();
     auto* big = app.add_option("--big-keys", o.big_keys, "store size of figures c and d")
                     ->capture_default_str();
+    app.add_option("--server", o.server, "the S3 server: s3rver (default) or rgw")
+        ->check(CLI::IsMember({"s3rver", "rgw"}));
     app.add_option("--seed", o.seed, "random seed (bucket names, probe keys, sessions)");
     CLI11_PARSE(app, argc, argv);
     if (o.quick) {
@@ -766,11 +863,11 @@ int main(int argc, char** argv) {
     std::vector<figure> figures;
     std::vector<std::string> failures;
     try {
-        std::printf("mps3d sync bench (%s): %s, WAN delay %d ms one way, seed %llu\n",
-                    o.quick ? "quick" : "full", machine_text().c_str(), o.delay_ms,
-                    static_cast<unsigned long long>(o.seed));
+        std::printf("mps3d sync bench (%s): %s, server %s, WAN delay %d ms one way, seed %llu\n",
+                    o.quick ? "quick" : "full", machine_text().c_str(), o.server.c_str(),
+                    o.delay_ms, static_cast<unsigned long long>(o.seed));
         std::fflush(stdout);
-        test_server server("s3rver");
+        test_server server(o.server);
         bench_env env{o, server, make_temp_dir("bench-sync"), std::mt19937_64(o.seed)};
         const auto keep = [&](figure f) {
             print_figure(f);

@@ -1,5 +1,6 @@
 // Reading the bucket: LIST the manifest's entries, resolve the state (BUCKET_FORMAT.md
-// section 6), fetch the content that changed, and apply it to the replica in one transaction.
+// section 6), fetch the content that changed (max_parallel_requests at a time), and apply it to
+// the replica: in one transaction, or in 2,048-key ones when the replica joins a store.
 #include "engine/bounded_parallel.hpp"
 #include "engine/store_impl.hpp"
 #include "json/document.hpp"
@@ -157,10 +158,9 @@ asio::awaitable<result<engine::remote_state>> store::impl::async_read_remote() {
 }
 
 asio::awaitable<status> store::impl::async_apply_remote(const engine::remote_state& state) {
-    // What the bucket holds for keys of our bucket; refs into other buckets are kept in the
-    // manifest (we write the full state) but are not keys of this store.
-    // Diff against the in-memory mirror of kv; only the first poll (or one after a failed
-    // write) reads every confirmed row.
+    // Diff what the bucket holds for our bucket's keys (refs into other buckets are kept in the
+    // manifest, we write the full state, but are not keys of this store) against the in-memory
+    // mirror of kv; only the first poll, or one after a failed write, reads every kv row.
     if (!kv_mirror.loaded()) {
         auto confirmed = db.confirmed_files();
         if (!confirmed) {
