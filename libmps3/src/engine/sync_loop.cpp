@@ -3,6 +3,7 @@
 // One coroutine, so uploads and polls never interleave.
 #include "engine/bounded_parallel.hpp"
 #include "engine/store_impl.hpp"
+#include "engine/upload_pipeline.hpp"
 #include "protocol/content_ref.hpp"
 #include "protocol/entry_key.hpp"
 #include "protocol/uuid.hpp"
@@ -279,22 +280,8 @@ std::optional<engine::upload_group> store::impl::take_staged(
     }
     auto group = std::move(*staged);
     staged.reset();
-    // Usable only as the front of the queue, with no other attempt unsettled: a group must
-    // never be committed before an older batch (it would be overwritten by it later).
-    const auto& ids = group.batch_ids;
-    if (pending.size() < ids.size()) {
-        return std::nullopt;
-    }
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-        if (pending[i].id != ids[i] || pending[i].state != replica::batch_state::uploading ||
-            pending[i].attempt_id != group.attempt) {
-            return std::nullopt;  // recovery requeues it: no entry of it was ever tried
-        }
-    }
-    for (std::size_t i = ids.size(); i < pending.size(); ++i) {
-        if (pending[i].state == replica::batch_state::uploading) {
-            return std::nullopt;
-        }
+    if (!engine::staged_group_usable(group.batch_ids, group.attempt, pending)) {
+        return std::nullopt;  // recovery requeues it: no entry of it was ever tried
     }
     return group;
 }
