@@ -7,6 +7,7 @@
 // All methods must be called on the executor's thread.
 #pragma once
 
+#include <mps3/bucket.hpp>
 #include <mps3/log.hpp>
 #include <mps3/result.hpp>
 #include <mps3/s3/client.hpp>
@@ -45,6 +46,9 @@ struct store_config {
     durability sync_mode = durability::full;
     /// Added to the local clock (tests simulate skewed machines with it).
     std::chrono::milliseconds local_clock_skew{0};
+    /// Tests: the bucket to talk to instead of an S3 client on `bucket` (then `s3` is unused
+    /// but for the store's identity). Called once, at open.
+    std::function<std::unique_ptr<bucket_client>(boost::asio::any_io_executor)> make_bucket;
     log_sink log;
 };
 

@@ -48,7 +48,7 @@ asio::awaitable<result<engine::remote_state>> store::impl::async_read_remote() {
         listing.prefix = protocol::entry_prefix(config.manifest_key);
         listing.start_after =
             protocol::listing_start_after(config.manifest_key, clock.server_now(local_now()));
-        auto listed = co_await s3.async_list_all(config.bucket, listing);
+        auto listed = co_await bucket->async_list_all(listing);
         if (!listed) {
             co_return std::move(listed).err();
         }
@@ -79,7 +79,7 @@ asio::awaitable<result<engine::remote_state>> store::impl::async_read_remote() {
         std::vector<std::optional<result<s3::get_result>>> bodies(missing.size());
         // Named, not a temporary in the co_await (GCC 12, docs/architecture.md).
         const auto fetch_body = [&](std::size_t i) -> asio::awaitable<bool> {
-            auto got = co_await s3.async_get_object(config.bucket, missing[i]->key);
+            auto got = co_await bucket->async_get(missing[i]->key);
             const bool ok = got.has_value();
             bodies[i].emplace(std::move(got));
             co_return ok;
@@ -253,7 +253,7 @@ asio::awaitable<result<store::impl::fetched_contents>> store::impl::async_fetch_
             values[i] = std::move(**cached);
             co_return true;
         }
-        auto got = co_await s3.async_get_object(config.bucket, object);
+        auto got = co_await bucket->async_get(object);
         count_fetched();
         if (!got) {
             if (got.err().code == make_error_code(errc::not_found)) {
@@ -306,7 +306,7 @@ asio::awaitable<void> store::impl::async_collect_garbage(const engine::remote_st
         if (closing || !online) {
             co_return;
         }
-        auto deleted = co_await s3.async_delete_object(config.bucket, entry.key);
+        auto deleted = co_await bucket->async_delete(entry.key);
         if (!deleted) {
             log(log_level::debug,
                 "could not collect " + entry.key + ": " + deleted.err().describe());

@@ -50,7 +50,8 @@ store::impl::impl(executor_type ex, store_config cfg, replica::replica replica_d
     : executor(ex),
       config(std::move(cfg)),
       db(std::move(replica_db)),
-      s3(ex, config.s3),
+      bucket(config.make_bucket ? config.make_bucket(ex)
+                                : make_s3_bucket(ex, config.s3, config.bucket)),
       rng(std::random_device{}()),
       random([this] { return rng(); }),
       session(config.manifest_key, random),
@@ -226,7 +227,7 @@ store::store(std::shared_ptr<impl> state) : impl_(std::move(state)) {}
 store::~store() {
     // The loop holds its own reference; tell it to stop and cut its requests short.
     impl_->closing = true;
-    impl_->s3.cancel_all();
+    impl_->bucket->cancel_all();
     impl_->wake_loop();
     impl_->wake_waiters();
     impl_->subscribers.clear();
@@ -352,7 +353,7 @@ void store::set_online(bool online) {
     impl_->online = online;
     impl_->log(log_level::info, online ? "going online" : "going offline");
     if (!online) {
-        impl_->s3.cancel_all();  // stop bucket traffic now, not after the request in flight
+        impl_->bucket->cancel_all();  // stop bucket traffic now, not after the request in flight
     }
     impl_->wake_loop();
 }

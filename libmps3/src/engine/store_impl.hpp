@@ -9,6 +9,7 @@
 #include "protocol/writer.hpp"
 #include "replica/replica.hpp"
 
+#include <mps3/bucket.hpp>
 #include <mps3/store.hpp>
 
 #include <boost/asio/steady_timer.hpp>
@@ -61,7 +62,7 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
     executor_type executor;
     store_config config;
     replica::replica db;
-    s3::client s3;
+    std::unique_ptr<bucket_client> bucket;  // the S3 client, or config.make_bucket's
     std::mt19937_64 rng;
     protocol::random_source random;
     protocol::clock_estimator clock;

@@ -103,7 +103,7 @@ asio::awaitable<status> store::impl::async_poll() {
     // writer that crashed between its entry and its marker.
     const bool due_full_list =
         std::chrono::steady_clock::now() - last_full_list > full_list_interval;
-    auto marker = co_await s3.async_head_object(config.bucket, config.manifest_key);
+    auto marker = co_await bucket->async_head(config.manifest_key);
     engine::marker_view seen;
     if (marker) {
         observe(marker->meta);
@@ -140,7 +140,7 @@ asio::awaitable<result<bool>> store::impl::async_entry_listed_valid(const std::s
     s3::list_options just_this;
     just_this.prefix = entry_key;
     just_this.max_keys = 1;
-    auto listed = co_await s3.async_list_objects_v2(config.bucket, just_this);
+    auto listed = co_await bucket->async_list_page(just_this);
     if (!listed) {
         co_return std::move(listed).err();
     }
@@ -227,7 +227,7 @@ asio::awaitable<status> store::impl::async_recover_attempts(
             // Listed and valid; but is it whole, and ours? A server may store a PUT cut off
             // mid-body (s3rver does), and readers skip an unreadable entry: counting it as
             // landed would lose the writes.
-            auto stored = co_await s3.async_get_object(config.bucket, key);
+            auto stored = co_await bucket->async_get(key);
             if (!stored) {
                 co_return std::move(stored).err();
             }
@@ -331,8 +331,7 @@ asio::awaitable<status> store::impl::async_put_contents(const engine::upload_gro
     std::optional<error> put_failure;
     const auto put_one = [&](std::size_t i) -> asio::awaitable<bool> {
         const auto& put = group.prepared.puts[i];
-        auto stored =
-            co_await s3.async_put_object(config.bucket, put.object_key, put.body, json_put);
+        auto stored = co_await bucket->async_put(put.object_key, put.body, json_put);
         if (!stored) {
             if (!put_failure) {
                 put_failure = std::move(stored).err();
@@ -497,11 +496,11 @@ asio::awaitable<status> store::impl::async_commit_group(
         }
         // Create-only where the server supports it: two writers whose 3-character sessions
         // collide within one millisecond must not overwrite each other's entry.
-        auto put = co_await s3.async_put_object(config.bucket, entry_key, *body, entry_put);
+        auto put = co_await bucket->async_put(entry_key, *body, entry_put);
         if (!put && put.err().code == make_error_code(errc::precondition_failed)) {
             // Taken: by another writer, or by our own earlier try of this very request whose
             // answer was lost (the client retried it). Ours if the bytes are ours.
-            auto existing = co_await s3.async_get_object(config.bucket, entry_key);
+            auto existing = co_await bucket->async_get(entry_key);
             if (existing && existing->body == *body) {
                 const auto ours = co_await async_listed_verdict(entry_key, t);
                 if (ours == protocol::time_verdict::valid) {
@@ -563,8 +562,8 @@ asio::awaitable<status> store::impl::async_commit_group(
     }
 
     // 6. The marker, so pollers notice. Failing it only delays them: the next full LIST finds it.
-    auto marker = co_await s3.async_put_object(config.bucket, config.manifest_key,
-                                               std::string(marker_body), json_put);
+    auto marker =
+        co_await bucket->async_put(config.manifest_key, std::string(marker_body), json_put);
     if (!marker) {
         log(log_level::warn, "entry written but the marker PUT failed: " + marker.err().describe());
     } else {
