@@ -60,9 +60,10 @@ asio::awaitable<void> store::impl::run_loop() {
             delay = milliseconds(
                 static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(delay.count() + 1)));
         }
-        // Upload work waiting: go again at once.
+        // Upload work waiting (queued, or a staged group uploading): go again at once.
         if (online && error_streak == 0) {
-            if (auto stats = db.outbox_status(); stats && stats->queued_batches > 0) {
+            if (auto stats = db.outbox_status();
+                stats && stats->queued_batches + stats->uploading_batches > 0) {
                 delay = milliseconds(0);
             }
         }
