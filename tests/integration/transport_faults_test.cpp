@@ -38,9 +38,9 @@ s3::client_config local_config(std::string url) {
     return config;
 }
 
-// Accepts connections and holds them open without ever answering.
-asio::awaitable<void> silent_peer(std::shared_ptr<tcp::acceptor> acceptor,
-                                  std::shared_ptr<std::vector<tcp::socket>> held) {
+// Accepts connections until the acceptor closes, handing each to `take(socket)`.
+template <class Take>
+asio::awaitable<void> accept_each(std::shared_ptr<tcp::acceptor> acceptor, Take take) {
     while (acceptor->is_open()) {
         boost::system::error_code ec;
         tcp::socket socket =
@@ -48,8 +48,16 @@ asio::awaitable<void> silent_peer(std::shared_ptr<tcp::acceptor> acceptor,
         if (ec) {
             co_return;
         }
-        held->push_back(std::move(socket));
+        take(std::move(socket));
     }
+}
+
+// Accepts connections and holds them open without ever answering.
+asio::awaitable<void> silent_peer(std::shared_ptr<tcp::acceptor> acceptor,
+                                  std::shared_ptr<std::vector<tcp::socket>> held) {
+    // Named: a temporary with a destructor inside co_await is destroyed twice by GCC 12.
+    auto hold = [held](tcp::socket socket) { held->push_back(std::move(socket)); };
+    co_await accept_each(std::move(acceptor), std::move(hold));
 }
 
 // A minimal HTTPS peer: completes the TLS handshake and answers every request with "ok".
@@ -153,17 +161,13 @@ struct keep_alive_peer {
     static asio::awaitable<void> accept_loop(
         std::shared_ptr<tcp::acceptor> acceptor,
         std::shared_ptr<std::vector<std::shared_ptr<tcp::socket>>> open) {
-        while (acceptor->is_open()) {
-            boost::system::error_code ec;
-            tcp::socket socket =
-                co_await acceptor->async_accept(asio::redirect_error(asio::use_awaitable, ec));
-            if (ec) {
-                co_return;
-            }
+        const auto executor = acceptor->get_executor();
+        auto keep_and_serve = [open, executor](tcp::socket socket) {
             auto held = std::make_shared<tcp::socket>(std::move(socket));
             open->push_back(held);
-            asio::co_spawn(acceptor->get_executor(), serve(held), asio::detached);
-        }
+            asio::co_spawn(executor, serve(held), asio::detached);
+        };
+        co_await accept_each(std::move(acceptor), std::move(keep_and_serve));
     }
 };
 
