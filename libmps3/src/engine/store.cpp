@@ -79,30 +79,15 @@ void store::impl::observe(const s3::response_meta& meta) {
 }
 
 void store::impl::notify(const std::vector<replica::change>& changes) {
-    if (changes.empty() || subscribers.empty()) {
+    if (changes.empty() || subscriptions.empty()) {
         return;
     }
-    // A handler may unsubscribe (or subscribe) while we iterate: work on a snapshot of ids.
-    std::vector<std::uint64_t> ids;
-    for (const auto& [id, sub] : subscribers) {
-        ids.push_back(id);
-    }
+    std::vector<change_event> events;
+    events.reserve(changes.size());
     for (const auto& c : changes) {
-        const change_event event = to_event(c);
-        for (const auto id : ids) {
-            auto it = subscribers.find(id);
-            if (it == subscribers.end()) {
-                continue;
-            }
-            const auto& sub = it->second;
-            const bool match =
-                sub.prefix ? event.key.starts_with(sub.match) : event.key == sub.match;
-            if (match) {
-                auto handler = sub.handler;  // the handler may erase its own entry
-                handler(event);
-            }
-        }
+        events.push_back(to_event(c));
     }
+    subscriptions.publish(events);
 }
 
 void store::impl::cache_contents(const std::vector<replica::remote_change>& changes) {
@@ -230,7 +215,7 @@ store::~store() {
     impl_->bucket->cancel_all();
     impl_->wake_loop();
     impl_->wake_waiters();
-    impl_->subscribers.clear();
+    impl_->subscriptions.clear();
 }
 
 result<write_receipt> store::put(std::string key, std::string json) {
@@ -322,15 +307,11 @@ result<list_result> store::list(const std::string& prefix, std::size_t limit,
 }
 
 subscription store::subscribe_key(std::string key, change_handler handler) {
-    const auto id = impl_->next_subscription++;
-    impl_->subscribers.emplace(id, engine::subscriber{std::move(key), false, std::move(handler)});
-    return {impl_, id};
+    return {impl_, impl_->subscriptions.add(std::move(key), false, std::move(handler))};
 }
 
 subscription store::subscribe_prefix(std::string prefix, change_handler handler) {
-    const auto id = impl_->next_subscription++;
-    impl_->subscribers.emplace(id, engine::subscriber{std::move(prefix), true, std::move(handler)});
-    return {impl_, id};
+    return {impl_, impl_->subscriptions.add(std::move(prefix), true, std::move(handler))};
 }
 
 result<std::vector<change_event>> store::changes_since(std::uint64_t since, std::size_t limit) {
@@ -472,7 +453,7 @@ subscription& subscription::operator=(subscription&& other) noexcept {
 void subscription::reset() {
     if (id_ != 0) {
         if (auto owner = owner_.lock()) {
-            owner->subscribers.erase(id_);
+            owner->subscriptions.remove(id_);
         }
         id_ = 0;
     }

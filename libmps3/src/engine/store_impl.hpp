@@ -3,6 +3,7 @@
 #pragma once
 
 #include "engine/applied_files.hpp"
+#include "engine/subscription_hub.hpp"
 #include "protocol/clock.hpp"
 #include "protocol/entry_body.hpp"
 #include "protocol/resolver.hpp"
@@ -48,12 +49,6 @@ struct upload_group {
     std::string attempt;                  // empty until marked
 };
 
-struct subscriber {
-    std::string match;  // the key, or the prefix
-    bool prefix = false;
-    store::change_handler handler;
-};
-
 }  // namespace engine
 
 struct store::impl : std::enable_shared_from_this<store::impl> {
@@ -74,8 +69,7 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
     boost::asio::steady_timer wake;                 // the sync loop sleeps on it
     std::list<boost::asio::steady_timer*> waiters;  // flush() and close() wait on these
 
-    std::uint64_t next_subscription = 1;
-    std::map<std::uint64_t, engine::subscriber> subscribers;
+    engine::subscription_hub subscriptions;
 
     // Immutable entry bodies by key, pruned to the last listing.
     std::map<std::string, protocol::entry_body, std::less<>> body_cache;
