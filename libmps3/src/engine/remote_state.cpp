@@ -179,12 +179,14 @@ asio::awaitable<status> store::impl::async_apply_remote(const engine::remote_sta
     // fetched so far are answered meanwhile, and memory holds one chunk of values. Any other
     // sync is one transaction, so a multi-key write never shows half applied.
     const bool joining = kv_mirror.size() == 0;
-    const std::size_t chunk = joining ? join_chunk_keys : to_fetch.size();
+    const std::size_t chunk = joining ? join_chunk_keys : std::max<std::size_t>(to_fetch.size(), 1);
     syncing = sync_progress{.fetched = 0, .total = to_fetch.size()};
     const progress_reset reset{syncing};
     bool incomplete = false;
-    for (std::size_t begin = 0; begin == 0 || begin < to_fetch.size(); begin += chunk) {
+    // At least one round, so that deletions and the sync position are applied with no fetch.
+    for (std::size_t begin = 0;; begin += chunk) {
         const std::size_t end = std::min(to_fetch.size(), begin + chunk);
+        const bool last = end == to_fetch.size();
         const auto items = std::span(to_fetch).subspan(begin, end - begin);
         auto got = co_await async_fetch_contents(items);
         if (!got) {
@@ -198,7 +200,7 @@ asio::awaitable<status> store::impl::async_apply_remote(const engine::remote_sta
         // The sync position goes with the last chunk only: a join cut short resumes from the
         // keys still missing (the mirror knows which are applied) and lists again.
         std::vector<std::pair<std::string, std::string>> meta;
-        if (end == to_fetch.size()) {
+        if (last) {
             if (state.latest) {
                 meta.emplace_back(std::string(replica::meta_key::newest_entry_key),
                                   state.latest->key);
@@ -211,19 +213,11 @@ asio::awaitable<status> store::impl::async_apply_remote(const engine::remote_sta
                 marker_etag.clear();
             }
         }
-        auto changes = db.apply_remote(diff, meta);
-        if (!changes) {
-            kv_mirror.forget();
-            co_return std::move(changes).err();
+        if (auto applied = kv_written(db.apply_remote(diff, meta), diff); !applied || last) {
+            co_return applied;
         }
-        kv_mirror.record(diff);
-        notify(*changes);
         diff.clear();
-        if (end == to_fetch.size()) {
-            break;
-        }
     }
-    co_return success{};
 }
 
 asio::awaitable<result<store::impl::fetched_contents>> store::impl::async_fetch_contents(

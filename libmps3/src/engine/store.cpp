@@ -103,16 +103,20 @@ void store::impl::cache_contents(const std::vector<replica::remote_change>& chan
     }
 }
 
+status store::impl::kv_written(result<std::vector<replica::change>> written,
+                               std::span<const replica::remote_change> changes) {
+    if (!written) {
+        kv_mirror.forget();  // the transaction may or may not have reached the file
+        return std::move(written).err();
+    }
+    kv_mirror.record(changes);
+    notify(*written);
+    return success{};
+}
+
 status store::impl::complete_upload(std::span<const std::int64_t> batch_ids,
                                     const std::vector<replica::remote_change>& confirmed) {
-    auto done = db.complete_upload(batch_ids, confirmed);
-    if (!done) {
-        kv_mirror.forget();
-        return std::move(done).err();
-    }
-    kv_mirror.record(confirmed);
-    notify(*done);
-    return success{};
+    return kv_written(db.complete_upload(batch_ids, confirmed), confirmed);
 }
 
 void store::impl::wake_loop() {

@@ -102,7 +102,12 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
     /// Keeps the written values in the content cache, in one transaction (best effort: the
     /// cache only saves GETs).
     void cache_contents(const std::vector<replica::remote_change>& changes);
-    /// db.complete_upload, then the mirror of kv and the subscribers follow.
+    /// After a write of kv (apply_remote, complete_upload): the mirror takes `changes` and the
+    /// subscribers hear of what became visible; after a failed one the mirror is forgotten.
+    /// The one place that keeps the mirror exact (applied_files.hpp).
+    status kv_written(result<std::vector<replica::change>> written,
+                      std::span<const replica::remote_change> changes);
+    /// db.complete_upload, then kv_written.
     status complete_upload(std::span<const std::int64_t> batch_ids,
                            const std::vector<replica::remote_change>& confirmed);
     void wake_loop();
