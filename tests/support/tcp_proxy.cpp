@@ -1,5 +1,7 @@
 #include "tcp_proxy.hpp"
 
+#include "s3/http_message.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -12,7 +14,6 @@
 #include <boost/asio/write.hpp>
 
 #include <array>
-#include <cctype>
 #include <charconv>
 #include <deque>
 #include <future>
@@ -43,17 +44,10 @@ proxy_traffic operator-(const proxy_traffic& a, const proxy_traffic& b) {
 
 namespace {
 
-enum class request_kind { list, get, head, put, del, other };
-
 // A request head larger than this is not what an S3 client sends: stop parsing.
 constexpr std::size_t max_head_bytes = 64 * 1024;
 
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
+using s3::detail::iequals;
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
@@ -65,28 +59,30 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-// ListObjectsV2 is a GET on the bucket with list-type=2 among the query parameters.
-request_kind classify(std::string_view method, std::string_view target) {
+// The counter a request goes to. ListObjectsV2 is a GET on the bucket with list-type=2 among
+// the query parameters.
+using counter = std::uint64_t proxy_traffic::*;
+counter classify(std::string_view method, std::string_view target) {
     if (method == "GET") {
         const auto q = target.find('?');
         if (q != std::string_view::npos) {
             const auto query = "&" + std::string(target.substr(q + 1)) + "&";
             if (query.find("&list-type=2&") != std::string::npos) {
-                return request_kind::list;
+                return &proxy_traffic::list;
             }
         }
-        return request_kind::get;
+        return &proxy_traffic::get;
     }
     if (method == "HEAD") {
-        return request_kind::head;
+        return &proxy_traffic::head;
     }
     if (method == "PUT") {
-        return request_kind::put;
+        return &proxy_traffic::put;
     }
     if (method == "DELETE") {
-        return request_kind::del;
+        return &proxy_traffic::del;
     }
-    return request_kind::other;
+    return &proxy_traffic::other;
 }
 
 // Follows one connection's client -> server stream: request heads, then Content-Length bytes of
@@ -94,7 +90,7 @@ request_kind classify(std::string_view method, std::string_view target) {
 // give up on the connection: counting guesses would be worse than counting nothing.
 class request_parser {
   public:
-    /// Feeds the next bytes; on_request(kind) for every complete request head. False once the
+    /// Feeds the next bytes; on_request(counter) for every complete request head. False once the
     /// stream could not be parsed (reported once; later feeds are ignored).
     template <class OnRequest>
     bool feed(std::string_view data, OnRequest&& on_request) {
@@ -191,31 +187,7 @@ struct tcp_proxy::impl : std::enable_shared_from_this<impl> {
     std::thread thread;
     unsigned short port = 0;
 
-    void count(request_kind kind) {
-        const std::lock_guard lock(counts_mutex);
-        switch (kind) {
-            case request_kind::list:
-                ++counts.list;
-                break;
-            case request_kind::get:
-                ++counts.get;
-                break;
-            case request_kind::head:
-                ++counts.head;
-                break;
-            case request_kind::put:
-                ++counts.put;
-                break;
-            case request_kind::del:
-                ++counts.del;
-                break;
-            case request_kind::other:
-                ++counts.other;
-                break;
-        }
-    }
-
-    void add_bytes(std::uint64_t proxy_traffic::*field, std::size_t n) {
+    void add(counter field, std::size_t n) {
         const std::lock_guard lock(counts_mutex);
         counts.*field += n;
     }
@@ -238,11 +210,11 @@ struct tcp_proxy::impl : std::enable_shared_from_this<impl> {
                 break;
             }
             const auto due = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms);
-            add_bytes(&proxy_traffic::bytes_to_server, n);
+            add(&proxy_traffic::bytes_to_server, n);
             if (parsing) {
-                parsing = parser.feed({buf.data(), n}, [this](request_kind k) { count(k); });
+                parsing = parser.feed({buf.data(), n}, [this](counter c) { add(c, 1); });
                 if (!parsing) {
-                    add_bytes(&proxy_traffic::unparsed, 1);
+                    add(&proxy_traffic::unparsed, 1);
                 }
             }
             stream->chunks.emplace_back(due, std::string(buf.data(), n));
@@ -293,7 +265,7 @@ struct tcp_proxy::impl : std::enable_shared_from_this<impl> {
             if (ec) {
                 break;
             }
-            add_bytes(&proxy_traffic::bytes_from_server, n);
+            add(&proxy_traffic::bytes_from_server, n);
             auto [wec, w] =
                 co_await asio::async_write(*client, asio::buffer(buf.data(), n), use_tuple);
             (void)w;
@@ -332,7 +304,7 @@ struct tcp_proxy::impl : std::enable_shared_from_this<impl> {
                 client->close(ignored);
                 continue;
             }
-            add_bytes(&proxy_traffic::connections, 1);
+            add(&proxy_traffic::connections, 1);
             asio::co_spawn(io, serve(client), asio::detached);
         }
     }
