@@ -184,3 +184,33 @@ TEST_CASE("mps3d e2e: subscribe with since after a reconnect replays exactly the
     auto stale = call(c, "subscribe", R"({"key":"k/4","since":999999})");
     CHECK(stale.HasMember("complete"));
 }
+
+TEST_CASE(
+    "mps3d e2e: a daemon joining a store: flush await initial, then status says it is whole") {
+    two_daemons t;
+    std::vector<std::string> args = {"put-all", "--await", "remote"};
+    for (int i = 0; i < 300; ++i) {
+        args.emplace_back("join/" + std::to_string(i) + "=" + std::to_string(i));
+    }
+    auto put_all = t.a.ctl(args);
+    REQUIRE_MESSAGE(put_all.exit_code == 0, put_all.err);
+
+    // A third daemon with an empty replica: once "initial" answers, it holds every key.
+    daemon_process c{shared_server(), daemon_options{t.bucket, "manifest.json", t.dir / "c"}};
+    c.start();
+    auto client = connect_to(c);
+    (void)call(client, "flush", R"({"await":"initial","timeoutMs":60000})");
+    auto status = call(client, "status", "{}");
+    CHECK(status["initialSyncDone"].GetBool());
+    CHECK(status["syncing"].IsNull());
+    auto last = call(client, "get", R"({"key":"join/299"})");
+    CHECK(last["found"].GetBool());
+    CHECK(last["value"].GetInt() == 299);
+    auto listed = c.ctl({"list", "join/"});
+    REQUIRE(listed.exit_code == 0);
+    CHECK(std::count(listed.out.begin(), listed.out.end(), '\n') == 300);
+
+    CHECK(error_code(client, "flush", R"({"await":"everything"})") == -32602);
+    auto ctl_initial = c.ctl({"flush", "--initial"});
+    CHECK_MESSAGE(ctl_initial.exit_code == 0, ctl_initial.err);
+}
