@@ -159,12 +159,9 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
         const;
     boost::asio::awaitable<status> async_recover_attempts(
         const std::vector<replica::outbox_batch>& pending);
-    /// Whether the entry is listed with |t - LastModified| < 5 s; an error if the LIST failed.
-    boost::asio::awaitable<result<bool>> async_entry_listed_valid(const std::string& entry_key,
-                                                                  protocol::timestamp t);
-    /// An entry's validity as readers will judge it, from its listed LastModified.
-    boost::asio::awaitable<protocol::time_verdict> async_listed_verdict(
-        const std::string& entry_key, protocol::timestamp t);
+    /// The LastModified a LIST shows for exactly this key; nullopt when it is not listed.
+    boost::asio::awaitable<result<std::optional<protocol::timestamp>>> async_listed_modified(
+        const std::string& entry_key);
 };
 
 }  // namespace mps3

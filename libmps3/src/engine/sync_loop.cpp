@@ -2,6 +2,7 @@
 // several queued batches per entry: group commit), then poll the bucket for other writers.
 // One coroutine, so uploads and polls never interleave.
 #include "engine/bounded_parallel.hpp"
+#include "engine/entry_commit.hpp"
 #include "engine/store_impl.hpp"
 #include "engine/upload_pipeline.hpp"
 #include "protocol/content_ref.hpp"
@@ -136,8 +137,8 @@ asio::awaitable<status> store::impl::async_poll() {
     co_return success{};
 }
 
-asio::awaitable<result<bool>> store::impl::async_entry_listed_valid(const std::string& entry_key,
-                                                                    protocol::timestamp t) {
+asio::awaitable<result<std::optional<protocol::timestamp>>> store::impl::async_listed_modified(
+    const std::string& entry_key) {
     s3::list_options just_this;
     just_this.prefix = entry_key;
     just_this.max_keys = 1;
@@ -148,20 +149,9 @@ asio::awaitable<result<bool>> store::impl::async_entry_listed_valid(const std::s
     observe(listed->meta);
     if (listed->objects.empty() || listed->objects.front().key != entry_key ||
         !listed->objects.front().last_modified_time) {
-        co_return false;
+        co_return std::nullopt;
     }
-    const auto modified = protocol::to_timestamp(*listed->objects.front().last_modified_time);
-    const auto distance = t > modified ? t - modified : modified - t;
-    co_return distance < protocol::validity_window;
-}
-
-asio::awaitable<protocol::time_verdict> store::impl::async_listed_verdict(
-    const std::string& entry_key, protocol::timestamp t) {
-    auto valid = co_await async_entry_listed_valid(entry_key, t);
-    if (!valid) {
-        co_return protocol::time_verdict::uncertain;
-    }
-    co_return *valid ? protocol::time_verdict::valid : protocol::time_verdict::invalid;
+    co_return protocol::to_timestamp(*listed->objects.front().last_modified_time);
 }
 
 // True when an entry's body parses and its update writes exactly what an upload attempt chose:
@@ -218,11 +208,13 @@ asio::awaitable<status> store::impl::async_recover_attempts(
                 continue;
             }
             // A failed LIST or GET decides nothing: try again on the next round.
-            auto valid = co_await async_entry_listed_valid(key, *parsed->ts);
-            if (!valid) {
-                co_return std::move(valid).err();
+            auto modified = co_await async_listed_modified(key);
+            if (!modified) {
+                co_return std::move(modified).err();
             }
-            if (!*valid) {
+            const auto listed_at = modified->value_or(protocol::timestamp{});
+            if (!*modified || protocol::check_entry_time(*parsed->ts, {listed_at, listed_at}) !=
+                                  protocol::time_verdict::valid) {
                 continue;
             }
             // Listed and valid; but is it whole, and ours? A server may store a PUT cut off
@@ -442,6 +434,8 @@ asio::awaitable<status> store::impl::async_commit_group(
     s3::put_options json_put;
     json_put.content_type = "application/json";
     s3::put_options entry_put = json_put;
+    // Create-only where the server supports it: two writers whose 3-character sessions collide
+    // within one millisecond must not overwrite each other's entry.
     entry_put.if_none_match_any = true;
     // A retry after a lost answer stores the entry again where create-only is not enforced
     // (s3rver): its LastModified moves. Retrying only within the window the stamp was forecast
@@ -450,117 +444,84 @@ asio::awaitable<status> store::impl::async_commit_group(
     entry_retry.max_elapsed = max_entry_put_time;
     entry_put.retry = entry_retry;
 
-    // 2-5. Fresh state, stamp, entry PUT, validate against Date; a new key on every retry.
-    const auto& batch_ids = group.batch_ids;
-    const auto& prepared = group.prepared;
-    bool committed = false;
-    // From the first entry PUT on, an entry of this attempt may be in the bucket: any way out
-    // other than a definite verdict leaves the batches "uploading" with their entry keys noted,
-    // and the next round's recovery lists them (docs/durability.md). Requeueing instead would
-    // upload the same writes again, over whatever others wrote in between.
-    for (int attempt_no = 0; attempt_no < max_entry_attempts && !committed; ++attempt_no) {
-        if (!online || closing) {
-            co_return error(errc::cancelled, "went offline during an upload");
-        }
-        auto state = co_await async_read_remote();
-        if (!state) {
-            (void)db.requeue(batch_ids);
-            co_return std::move(state).err();
-        }
-        const auto now = local_now();
-        protocol::timestamp t = protocol::stamp_entry(clock.server_now(now), newest_seen);
-        if (auto bounds = clock.bounds()) {
-            const auto forecast = protocol::predict_last_modified(now, max_entry_put_time, *bounds);
-            auto delay = protocol::delay_until_valid(t, forecast);
-            if (!delay) {
-                continue;  // the clock is too uncertain: the LIST above sampled it again
-            }
-            if (delay->count() > 0) {
-                asio::steady_timer hold(executor, *delay);
-                boost::system::error_code ec;
-                co_await hold.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-                if (!online || closing) {
-                    (void)db.requeue(batch_ids);
-                    co_return error(errc::cancelled, "went offline while holding an entry");
-                }
-            }
-        }
-        const std::string entry_key = session.next_key(t);
-        if (auto noted = db.note_entry_key(group.attempt, entry_key); !noted) {
-            (void)db.requeue(batch_ids);
-            co_return noted;
-        }
-        auto body = protocol::serialize_entry_body(state->files, prepared.update);
-        if (!body) {
-            (void)db.requeue(batch_ids);
-            co_return std::move(body).err();
-        }
-        // Create-only where the server supports it: two writers whose 3-character sessions
-        // collide within one millisecond must not overwrite each other's entry.
-        auto put = co_await bucket->async_put(entry_key, *body, entry_put);
-        if (!put && put.err().code == make_error_code(errc::precondition_failed)) {
-            // Taken: by another writer, or by our own earlier try of this very request whose
-            // answer was lost (the client retried it). Ours if the bytes are ours.
-            auto existing = co_await bucket->async_get(entry_key);
-            if (existing && existing->body == *body) {
-                const auto ours = co_await async_listed_verdict(entry_key, t);
-                if (ours == protocol::time_verdict::valid) {
-                    committed = true;
-                    newest_seen = std::max(newest_seen.value_or(t), t);
-                    break;
-                }
-                if (ours == protocol::time_verdict::uncertain) {
-                    co_return error(errc::network, "could not list entry " + entry_key +
-                                                       " to judge it; recovery settles it");
-                }
-                continue;  // ours but invalid: readers ignore it for ever
-            }
-            log(log_level::warn, "entry key " + entry_key + " already taken; taking another");
-            continue;
-        }
+    // Steps 4-7: the machine decides (engine/entry_commit.hpp), this loop performs.
+    engine::entry_commit machine(
+        group.prepared.update,
+        {.clock = clock,
+         .session = session,
+         .newest_seen = newest_seen,
+         .warn = [this](const std::string& message) { log(log_level::warn, message); }},
+        {.max_attempts = max_entry_attempts, .max_put_time = max_entry_put_time});
+    // An entry PUT's answer as the machine judges it: the clock sample of its Date.
+    const auto answer_of =
+        [this](const result<s3::put_result>& put) -> result<engine::entry_put_answer> {
         if (!put) {
-            // The entry may have landed even though no answer came: leave the batches
-            // "uploading" with the entry key noted; the next upload looks for it first.
-            co_return std::move(put).err();
+            return put.err();
         }
         observe(put->meta);
-        if (!put->meta.server_date) {
-            // It landed; only a listing can judge it now (recovery does, next round).
-            co_return error(errc::bad_response,
-                            "the server sent no Date header: entries cannot be validated");
+        engine::entry_put_answer answer;
+        if (put->meta.server_date) {
+            const auto skew = config.local_clock_skew;
+            answer.sample = protocol::clock_sample{
+                .local_sent = protocol::to_timestamp(put->meta.sent_at) + skew,
+                .local_received = protocol::to_timestamp(put->meta.received_at) + skew,
+                .server_date = protocol::to_timestamp(*put->meta.server_date)};
         }
-        const protocol::clock_sample sample{
-            .local_sent = protocol::to_timestamp(put->meta.sent_at) + config.local_clock_skew,
-            .local_received =
-                protocol::to_timestamp(put->meta.received_at) + config.local_clock_skew,
-            .server_date = protocol::to_timestamp(*put->meta.server_date)};
-        auto verdict = protocol::check_entry_time(t, protocol::last_modified_range(sample));
-        if (verdict == protocol::time_verdict::uncertain) {
-            // The response's Date only brackets LastModified within about a second; readers
-            // judge by the LastModified they list, so list it. This settles entries stamped
-            // just after a writer whose clock runs seconds fast (+1 ms over its entry).
-            verdict = co_await async_listed_verdict(entry_key, t);
-            if (verdict == protocol::time_verdict::uncertain) {
-                co_return error(errc::network, "could not list entry " + entry_key +
-                                                   " to judge it; recovery settles it");
+        return answer;
+    };
+    engine::commit_step step = machine.start();
+    // Bounded: an attempt is at most read, hold, note, put, get, list.
+    for (int performed = 0; performed < 8 * max_entry_attempts && !machine.done(); ++performed) {
+        if (!online || closing) {
+            step = machine.on_cancelled();
+        } else if (std::holds_alternative<engine::commit_do::read_state>(step)) {
+            auto state = co_await async_read_remote();
+            const auto now = local_now();
+            if (state) {
+                step = machine.on_state(std::move(state->files), now);
+            } else {
+                step = machine.on_state(std::move(state).err(), now);
             }
-        }
-        if (verdict == protocol::time_verdict::valid) {
-            committed = true;
-            newest_seen = std::max(newest_seen.value_or(t), t);
-        } else {
-            log(log_level::warn,
-                "entry " + entry_key + " may fall outside the validity window; writing it again");
+        } else if (const auto* hold = std::get_if<engine::commit_do::hold>(&step)) {
+            asio::steady_timer timer(executor, hold->delay);
+            boost::system::error_code ec;
+            co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            step = machine.on_held(online && !closing);
+        } else if (const auto* note = std::get_if<engine::commit_do::note_key>(&step)) {
+            step = machine.on_noted(db.note_entry_key(group.attempt, std::string(note->entry_key)));
+        } else if (const auto* put = std::get_if<engine::commit_do::put_entry>(&step)) {
+            const std::string key(put->entry_key);
+            std::string body(put->body);
+            auto stored = co_await bucket->async_put(key, std::move(body), entry_put);
+            step = machine.on_put(answer_of(stored));
+        } else if (const auto* get = std::get_if<engine::commit_do::get_entry>(&step)) {
+            const std::string key(get->entry_key);
+            auto got = co_await bucket->async_get(key);
+            if (got) {
+                step = machine.on_got(std::move(got->body));
+            } else {
+                step = machine.on_got(std::move(got).err());
+            }
+        } else if (const auto* list = std::get_if<engine::commit_do::list_entry>(&step)) {
+            const std::string key(list->entry_key);
+            auto modified = co_await async_listed_modified(key);
+            step = machine.on_listed(modified);
         }
     }
-    if (!committed) {
-        // Every entry of this attempt is definitely invalid (or none was written): uploading
-        // the batches again later cannot apply them twice.
-        (void)db.requeue(batch_ids);
-        co_return error(errc::server_error, "could not write a valid manifest entry in " +
-                                                std::to_string(max_entry_attempts) +
-                                                " attempts (clock trouble?)");
+    const auto* finished = std::get_if<engine::commit_do::finished>(&step);
+    if (finished == nullptr) {
+        co_return error(errc::server_error, "the entry commit did not finish");  // unreachable
     }
+    if (finished->result == engine::commit_do::outcome::requeue) {
+        // No entry of this group can be read: uploading the batches again cannot apply them
+        // twice.
+        (void)db.requeue(group.batch_ids);
+    }
+    if (finished->result != engine::commit_do::outcome::committed) {
+        co_return *finished->failure;
+    }
+    const auto& batch_ids = group.batch_ids;
+    const auto& prepared = group.prepared;
 
     // 6. The marker, so pollers notice. Failing it only delays them: the next full LIST finds it.
     auto marker =
