@@ -14,9 +14,6 @@ namespace {
 
 namespace asio = boost::asio;
 
-// A body that fails to parse, or an entry collected between LIST and GET, makes us plan again;
-// a bucket that keeps changing under us still ends.
-constexpr int max_resolve_rounds = 5;
 // Keys per transaction when a replica joins a store (see async_apply_remote).
 constexpr std::size_t join_chunk_keys = 2048;
 
@@ -29,132 +26,60 @@ struct progress_reset {
     ~progress_reset() { progress.reset(); }
 };
 
-// Reads of the remote state in which an entry must be unreadable before it is ignored for good
-// (until then it is skipped for that read only, and fetched again by the next).
-constexpr unsigned reads_before_giving_up = 3;
-
 }  // namespace
 
 asio::awaitable<result<engine::remote_state>> store::impl::async_read_remote() {
-    // Entries skipped in this read: those given up on, plus any found unreadable now.
-    std::set<std::string, std::less<>> unreadable_entries;
-    for (const auto& [key, reads] : unreadable_reads) {
-        if (reads >= reads_before_giving_up) {
-            unreadable_entries.insert(key);
-        }
-    }
-    for (int round = 0; round < max_resolve_rounds; ++round) {
-        s3::list_options listing;
-        listing.prefix = protocol::entry_prefix(config.manifest_key);
-        listing.start_after =
-            protocol::listing_start_after(config.manifest_key, clock.server_now(local_now()));
-        auto listed = co_await bucket->async_list_all(listing);
-        if (!listed) {
-            co_return std::move(listed).err();
-        }
-        observe(listed->meta);
-
-        std::vector<protocol::listed_object> objects;
-        objects.reserve(listed->objects.size());
-        for (const auto& o : listed->objects) {
-            std::optional<protocol::timestamp> modified;
-            if (o.last_modified_time) {
-                modified = protocol::to_timestamp(*o.last_modified_time);
-            }
-            objects.push_back({o.key, modified});
-        }
-        const std::vector<std::string> unreadable(unreadable_entries.begin(),
-                                                  unreadable_entries.end());
-        const protocol::resolve_plan plan =
-            protocol::plan_resolve(config.manifest_key, objects, unreadable);
-
-        // The bodies not cached yet, fetched in parallel (a join fetches every entry of the
-        // replay window), then judged in replay order.
-        std::vector<const protocol::entry_key*> missing;
-        for (const auto& entry : plan.replay) {
-            if (!body_cache.contains(entry.key)) {
-                missing.push_back(&entry);
-            }
-        }
-        std::vector<std::optional<result<s3::get_result>>> bodies(missing.size());
-        // Named, not a temporary in the co_await (GCC 12, docs/architecture.md).
-        const auto fetch_body = [&](std::size_t i) -> asio::awaitable<bool> {
-            auto got = co_await bucket->async_get(missing[i]->key);
-            const bool ok = got.has_value();
-            bodies[i].emplace(std::move(got));
-            co_return ok;
-        };
-        co_await engine::async_for_each_bounded(executor, missing.size(),
-                                                config.max_parallel_requests, fetch_body);
-        bool replan = false;
-        for (std::size_t i = 0; i < missing.size(); ++i) {
-            const auto& entry = *missing[i];
-            if (!bodies[i]) {
-                // Not fetched: an earlier one failed (items are taken in order) and was
-                // handled above; plan again rather than resolve without this body.
-                replan = true;
+    // The reader decides (engine/manifest_reader.hpp), this loop performs.
+    engine::read_step step = reader.begin(clock.server_now(local_now()));
+    for (int performed = 0; performed < 64; ++performed) {  // bounded: the reader's rounds are
+        if (const auto* list = std::get_if<engine::read_do::list_entries>(&step)) {
+            s3::list_options listing;
+            listing.prefix = list->prefix;
+            listing.start_after = list->start_after;
+            auto listed = co_await bucket->async_list_all(listing);
+            if (!listed) {
+                step = reader.on_listed(std::move(listed).err());
                 continue;
             }
-            auto& got = *bodies[i];
-            if (!got) {
-                if (got.err().code == make_error_code(errc::not_found)) {
-                    replan = true;  // collected by another client since the LIST
-                    continue;
+            observe(listed->meta);
+            std::vector<protocol::listed_object> objects;
+            objects.reserve(listed->objects.size());
+            for (const auto& o : listed->objects) {
+                std::optional<protocol::timestamp> modified;
+                if (o.last_modified_time) {
+                    modified = protocol::to_timestamp(*o.last_modified_time);
                 }
-                co_return std::move(got).err();
+                objects.push_back({o.key, modified});
             }
-            auto body = protocol::parse_entry_body(got->body);
-            if (!body) {
-                log(log_level::warn,
-                    "ignoring unreadable manifest entry " + entry.key + ": " + body.err().message);
-                unreadable_entries.insert(entry.key);
-                ++unreadable_reads[entry.key];
-                replan = true;
-                continue;
+            step = reader.on_listed(objects);
+        } else if (const auto* get = std::get_if<engine::read_do::get_bodies>(&step)) {
+            // In parallel, bounded (a join fetches every entry of the replay window).
+            const std::vector<std::string>& keys = get->keys;
+            std::vector<std::optional<result<std::string>>> bodies(keys.size());
+            // Named, not a temporary in the co_await (GCC 12, docs/architecture.md).
+            const auto fetch_body = [&](std::size_t i) -> asio::awaitable<bool> {
+                auto got = co_await bucket->async_get(keys[i]);
+                if (!got) {
+                    bodies[i].emplace(std::move(got).err());
+                    co_return false;
+                }
+                bodies[i].emplace(std::move(got->body));
+                co_return true;
+            };
+            co_await engine::async_for_each_bounded(executor, keys.size(),
+                                                    config.max_parallel_requests, fetch_body);
+            step = reader.on_bodies(bodies, clock.server_now(local_now()));
+        } else if (auto* done = std::get_if<engine::read_do::resolved>(&step)) {
+            auto& state = done->state;
+            if (state.newest_ts && (!newest_seen || *newest_seen < *state.newest_ts)) {
+                newest_seen = state.newest_ts;
             }
-            if (body->skipped != 0 && !body->warnings.empty()) {
-                log(log_level::warn, "manifest entry " + entry.key + ": skipped " +
-                                         std::to_string(body->skipped) + " member(s), e.g. " +
-                                         body->warnings.front());
-            }
-            unreadable_reads.erase(entry.key);
-            body_cache.emplace(entry.key, std::move(*body));
+            co_return std::move(state);
+        } else {
+            co_return std::get<engine::read_do::failed>(step).why;
         }
-        if (replan) {
-            continue;
-        }
-
-        // Keep only bodies still listed: entries are immutable, but collected ones never return.
-        std::set<std::string, std::less<>> listed_keys;
-        for (const auto& e : plan.entries) {
-            listed_keys.insert(e.key.key);
-        }
-        std::erase_if(body_cache,
-                      [&](const auto& item) { return !listed_keys.contains(item.first); });
-        std::erase_if(unreadable_reads,
-                      [&](const auto& item) { return !listed_keys.contains(item.first); });
-
-        engine::remote_state out;
-        std::vector<const protocol::entry_body*> replay;
-        for (const auto& entry : plan.replay) {
-            replay.push_back(&body_cache.at(entry.key));
-        }
-        const protocol::entry_body* latest = nullptr;
-        if (plan.latest) {
-            latest = &body_cache.at(plan.latest->key);
-            out.latest = plan.latest;
-            out.newest_ts = plan.latest->ts;
-        }
-        out.files = protocol::resolve(latest, replay);
-        out.garbage = plan.garbage;
-        if (out.newest_ts && (!newest_seen || *newest_seen < *out.newest_ts)) {
-            newest_seen = out.newest_ts;
-        }
-        co_return out;
     }
-    co_return error(errc::bad_response,
-                    "the manifest kept changing or held unreadable entries in " +
-                        std::to_string(max_resolve_rounds) + " rounds");
+    co_return error(errc::bad_response, "reading the manifest did not finish");  // unreachable
 }
 
 asio::awaitable<status> store::impl::async_apply_remote(const engine::remote_state& state) {

@@ -56,7 +56,9 @@ store::impl::impl(executor_type ex, store_config cfg, replica::replica replica_d
       random([this] { return rng(); }),
       session(config.manifest_key, random),
       online(config.start_online),
-      wake(ex) {}
+      wake(ex),
+      reader(config.manifest_key,
+             [this](const std::string& message) { log(log_level::warn, message); }, {}) {}
 
 protocol::timestamp store::impl::local_now() const {
     return protocol::to_timestamp(std::chrono::system_clock::now()) + config.local_clock_skew;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "engine/applied_files.hpp"
+#include "engine/manifest_reader.hpp"
 #include "engine/subscription_hub.hpp"
 #include "protocol/clock.hpp"
 #include "protocol/entry_body.hpp"
@@ -23,14 +24,6 @@
 namespace mps3 {
 
 namespace engine {
-
-/// What a fresh LIST + resolve of the bucket gave.
-struct remote_state {
-    protocol::manifest_state files;  // the whole state (every content ref)
-    std::optional<protocol::entry_key> latest;
-    std::optional<protocol::timestamp> newest_ts;  // of latest
-    std::vector<protocol::entry_key> garbage;
-};
 
 /// What a HEAD of the last-change marker showed (see async_poll for why all three).
 struct marker_view {
@@ -71,13 +64,7 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
 
     engine::subscription_hub subscriptions;
 
-    // Immutable entry bodies by key, pruned to the last listing.
-    std::map<std::string, protocol::entry_body, std::less<>> body_cache;
-    // Entries whose body did not parse, and in how many reads of the remote state. An entry is
-    // given up on only after several: a server that lists an object while still storing it
-    // (s3rver does) serves a cut-off body once, and ignoring that entry for ever would lose
-    // its writes here.
-    std::map<std::string, unsigned, std::less<>> unreadable_reads;
+    engine::manifest_reader reader;                  // and its cache of entry bodies
     std::set<std::string, std::less<>> bad_content;  // "<key>@<version>" that is not JSON
     // The next group, its content already in the bucket, waiting for the entry in progress
     // (pipelined uploads, docs/durability.md).
