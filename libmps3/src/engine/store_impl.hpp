@@ -140,10 +140,6 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
         const engine::upload_group& group, const std::vector<replica::outbox_batch>& pending);
     boost::asio::awaitable<status> async_poll();
     /// Settles batches left "uploading": completes those whose entry landed, requeues the rest.
-    bool entry_applies(
-        std::string_view body,
-        const std::map<std::string, std::pair<std::optional<std::string>, std::string>>& last)
-        const;
     boost::asio::awaitable<status> async_recover_attempts(
         const std::vector<replica::outbox_batch>& pending);
     /// The LastModified a LIST shows for exactly this key; nullopt when it is not listed.

@@ -1,6 +1,7 @@
 // The per-store sync loop: upload queued writes as manifest entries (BUCKET_FORMAT.md section 7,
 // several queued batches per entry: group commit), then poll the bucket for other writers.
 // One coroutine, so uploads and polls never interleave.
+#include "engine/attempt_recovery.hpp"
 #include "engine/bounded_parallel.hpp"
 #include "engine/entry_commit.hpp"
 #include "engine/store_impl.hpp"
@@ -154,114 +155,49 @@ asio::awaitable<result<std::optional<protocol::timestamp>>> store::impl::async_l
     co_return protocol::to_timestamp(*listed->objects.front().last_modified_time);
 }
 
-// True when an entry's body parses and its update writes exactly what an upload attempt chose:
-// per key, its version, or a delete.
-bool store::impl::entry_applies(
-    std::string_view body,
-    const std::map<std::string, std::pair<std::optional<std::string>, std::string>>& last) const {
-    auto entry = protocol::parse_entry_body(body);
-    if (!entry) {
-        return false;
-    }
-    for (const auto& [key, value_version] : last) {
-        const auto it = entry->update.find(protocol::format_content_ref(config.bucket, key));
-        if (it == entry->update.end()) {
-            return false;
-        }
-        const bool deleted = !value_version.first.has_value();
-        if (deleted != !it->second.has_value()) {
-            return false;
-        }
-        if (!deleted && it->second->version != value_version.second) {
-            return false;
-        }
-    }
-    return true;
-}
-
 asio::awaitable<status> store::impl::async_recover_attempts(
     const std::vector<replica::outbox_batch>& pending) {
-    // Group the batches of each interrupted attempt; an attempt committed iff one of the entry
-    // keys it noted is listed as a valid entry (an entry key is never reused by anyone).
-    std::map<std::string, std::vector<const replica::outbox_batch*>> attempts;
-    for (const auto& b : pending) {
-        if (b.state == replica::batch_state::uploading) {
-            attempts[b.attempt_id.value_or("")].push_back(&b);
-        }
-    }
-    for (const auto& [attempt, batches] : attempts) {
-        // Per key, the last op of the attempt's batches, with the version the attempt chose.
-        std::map<std::string, std::pair<std::optional<std::string>, std::string>> last;
-        for (const auto* b : batches) {
-            for (const auto& op : b->ops) {
-                auto& slot = last[op.key];
-                slot.first = op.value;
-                if (op.upload_version) {
-                    slot.second = *op.upload_version;
+    // The machine decides per attempt (engine/attempt_recovery.hpp), this loop performs.
+    for (const auto& [attempt, batches] : engine::uploading_attempts(pending)) {
+        engine::attempt_recovery recovery(batches, config.bucket, config.manifest_key);
+        engine::recover_step step = recovery.start();
+        // Bounded: two steps per noted key (an attempt notes at most a few).
+        for (int performed = 0; performed < 64; ++performed) {
+            if (const auto* list = std::get_if<engine::recover_do::list_entry>(&step)) {
+                const std::string key(list->entry_key);
+                auto modified = co_await async_listed_modified(key);
+                step = recovery.on_listed(modified);
+            } else if (const auto* get = std::get_if<engine::recover_do::get_entry>(&step)) {
+                const std::string key(get->entry_key);
+                auto got = co_await bucket->async_get(key);
+                if (got) {
+                    step = recovery.on_got(std::move(got->body));
+                } else {
+                    step = recovery.on_got(std::move(got).err());
                 }
-            }
-        }
-        bool landed = false;
-        for (const auto& key : batches.front()->entry_keys) {
-            const auto parsed = protocol::parse_entry_key(config.manifest_key, key);
-            if (!parsed || !parsed->ts) {
-                continue;
-            }
-            // A failed LIST or GET decides nothing: try again on the next round.
-            auto modified = co_await async_listed_modified(key);
-            if (!modified) {
-                co_return std::move(modified).err();
-            }
-            const auto listed_at = modified->value_or(protocol::timestamp{});
-            if (!*modified || protocol::check_entry_time(*parsed->ts, {listed_at, listed_at}) !=
-                                  protocol::time_verdict::valid) {
-                continue;
-            }
-            // Listed and valid; but is it whole, and ours? A server may store a PUT cut off
-            // mid-body (s3rver does), and readers skip an unreadable entry: counting it as
-            // landed would lose the writes.
-            auto stored = co_await bucket->async_get(key);
-            if (!stored) {
-                co_return std::move(stored).err();
-            }
-            if (entry_applies(stored->body, last)) {
-                landed = true;
+            } else {
                 break;
             }
-            log(log_level::warn, "entry " + key +
-                                     " under a noted key is unreadable or not this upload's; "
-                                     "uploading the writes again");
         }
-        std::vector<std::int64_t> ids;
-        for (const auto* b : batches) {
-            ids.push_back(b->id);
+        if (recovery.foreign_entry()) {
+            log(log_level::warn, "entry " + *recovery.foreign_entry() +
+                                     " under a noted key is unreadable or not this upload's");
         }
-        if (!landed) {
-            // Not in the bucket (or collected after the window and so unknowable): upload
-            // again. Documented in docs/replica.md.
-            if (auto requeued = db.requeue(ids); !requeued) {
-                co_return requeued;
+        if (auto* undecided = std::get_if<engine::recover_do::undecided>(&step)) {
+            co_return std::move(undecided->why);  // a failed LIST or GET: next round
+        }
+        if (auto* landed = std::get_if<engine::recover_do::landed>(&step)) {
+            log(log_level::info, "an interrupted upload had landed; not uploading it again");
+            if (auto done = complete_upload(recovery.batch_ids(), landed->confirmed); !done) {
+                co_return done;
             }
+            ++entries_written;
             continue;
         }
-        // Confirm what that entry wrote.
-        std::vector<replica::remote_change> confirmed;
-        for (auto& [key, value_version] : last) {
-            if (!value_version.first) {
-                confirmed.push_back({key, std::nullopt});
-                continue;
-            }
-            replica::confirmed_value value{.value = std::move(*value_version.first),
-                                           .version = value_version.second,
-                                           .bucket = config.bucket,
-                                           .replication = std::string()};
-            confirmed.push_back({key, std::move(value)});
+        // Not landed (documented in docs/replica.md): upload again.
+        if (auto requeued = db.requeue(recovery.batch_ids()); !requeued) {
+            co_return requeued;
         }
-        log(log_level::info, "an interrupted upload had landed; not uploading it again");
-        if (auto done = complete_upload(ids, confirmed); !done) {
-            co_return done;
-        }
-        ++entries_written;
     }
     co_return success{};
 }
