@@ -5,6 +5,7 @@
 #include "engine/applied_files.hpp"
 #include "engine/manifest_reader.hpp"
 #include "engine/subscription_hub.hpp"
+#include "engine/upload_pipeline.hpp"
 #include "protocol/clock.hpp"
 #include "protocol/entry_body.hpp"
 #include "protocol/resolver.hpp"
@@ -32,14 +33,6 @@ struct marker_view {
     std::string checked_at;     // the Date of that HEAD's response
     [[nodiscard]] std::string serialize() const;
     static marker_view parse(std::string_view text);
-};
-
-/// One manifest entry's worth of queued batches: coalesced (versions chosen) and, once
-/// marked, recorded in the outbox as uploading under `attempt`.
-struct upload_group {
-    protocol::prepared_write prepared;
-    std::vector<std::int64_t> batch_ids;  // the front of the queue, in order
-    std::string attempt;                  // empty until marked
 };
 
 }  // namespace engine
@@ -124,12 +117,9 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
     // sync_loop.cpp
     boost::asio::awaitable<void> run_loop();
     boost::asio::awaitable<status> async_sync_once();
-    boost::asio::awaitable<status> async_upload_one(bool& uploaded);
-    /// The staged group if it is the front of the queue and nothing else is unsettled.
-    std::optional<engine::upload_group> take_staged(
-        const std::vector<replica::outbox_batch>& pending);
-    /// Coalesces batches from the front (pure; errc::invalid_argument for a bad front batch).
-    result<engine::upload_group> prepare_group(std::span<const replica::outbox_batch> batches);
+    /// One upload round (engine::next_upload decides it); true when the outbox changed and the
+    /// next round has work.
+    boost::asio::awaitable<result<bool>> async_upload_one();
     /// queued -> uploading, with the versions chosen: before any of the group's PUTs.
     status mark_group(engine::upload_group& group);
     boost::asio::awaitable<status> async_put_contents(const engine::upload_group& group);

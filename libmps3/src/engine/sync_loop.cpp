@@ -80,12 +80,11 @@ asio::awaitable<void> store::impl::run_loop() {
 asio::awaitable<status> store::impl::async_sync_once() {
     // Upload first: a read that follows sees our own entry (read-your-writes across restarts).
     for (int round = 0; round < 64 && online && !closing; ++round) {
-        bool uploaded = false;
-        auto up = co_await async_upload_one(uploaded);
-        if (!up) {
-            co_return up;
+        auto progressed = co_await async_upload_one();
+        if (!progressed) {
+            co_return std::move(progressed).err();
         }
-        if (!uploaded) {
+        if (!*progressed) {
             break;
         }
         wake_waiters();
@@ -202,42 +201,6 @@ asio::awaitable<status> store::impl::async_recover_attempts(
     co_return success{};
 }
 
-std::optional<engine::upload_group> store::impl::take_staged(
-    const std::vector<replica::outbox_batch>& pending) {
-    if (!staged) {
-        return std::nullopt;
-    }
-    auto group = std::move(*staged);
-    staged.reset();
-    if (!engine::staged_group_usable(group.batch_ids, group.attempt, pending)) {
-        return std::nullopt;  // recovery requeues it: no entry of it was ever tried
-    }
-    return group;
-}
-
-result<engine::upload_group> store::impl::prepare_group(
-    std::span<const replica::outbox_batch> batches) {
-    std::vector<protocol::write_batch> queue;
-    queue.reserve(batches.size());
-    for (const auto& b : batches) {
-        protocol::write_batch batch{.id = static_cast<std::uint64_t>(b.id)};
-        for (const auto& op : b.ops) {
-            batch.ops.push_back({op.key, op.value});
-        }
-        queue.push_back(std::move(batch));
-    }
-    auto prepared = protocol::prepare_write(config.bucket, config.manifest_key, queue, random);
-    if (!prepared) {
-        return std::move(prepared).err();
-    }
-    engine::upload_group group;
-    for (const auto id : prepared->batch_ids) {
-        group.batch_ids.push_back(static_cast<std::int64_t>(id));
-    }
-    group.prepared = std::move(*prepared);
-    return group;
-}
-
 status store::impl::mark_group(engine::upload_group& group) {
     // Record the attempt (versions chosen) before any PUT, so a crash leaves a trace.
     std::vector<std::pair<std::string, std::string>> versions;
@@ -281,9 +244,9 @@ asio::awaitable<status> store::impl::async_put_contents(const engine::upload_gro
 asio::awaitable<void> store::impl::async_stage_next(
     std::span<const replica::outbox_batch> batches) {
     // Pipelining: the next group's content goes up while the current group's entry is written.
-    // Only content: its entry waits for the current one to commit (take_staged), so the order
-    // of entries is the order of the queue. A group that cannot be staged is left queued.
-    auto group = prepare_group(batches);
+    // Only content: its entry waits for the current one to commit (engine::next_upload), so the
+    // order of entries is the order of the queue. A group that cannot be staged is left queued.
+    auto group = engine::prepare_group(batches, config.bucket, config.manifest_key, random);
     if (!group || group->prepared.update.empty() || !mark_group(*group)) {
         co_return;
     }
@@ -294,75 +257,68 @@ asio::awaitable<void> store::impl::async_stage_next(
     staged = std::move(*group);
 }
 
-asio::awaitable<status> store::impl::async_upload_one(bool& uploaded) {
-    uploaded = false;
+asio::awaitable<result<bool>> store::impl::async_upload_one() {
     auto pending = db.pending_batches(batches_per_entry);
     if (!pending) {
         co_return std::move(pending).err();
     }
-    std::optional<engine::upload_group> group = take_staged(*pending);
-    if (pending->empty()) {
-        co_return success{};
+    std::optional<engine::upload_group> previous = std::move(staged);
+    staged.reset();
+    auto decision = engine::next_upload(*pending, std::move(previous), config.bucket,
+                                        config.manifest_key, random);
+    if (std::holds_alternative<engine::upload_do::idle>(decision)) {
+        co_return false;
     }
-    // A batch left "uploading" (a crash, or an entry PUT whose answer never came) may already
-    // be in the bucket: uploading it again would re-apply it over later writes of other
-    // writers. Settle those attempts first.
-    if (!group && std::any_of(pending->begin(), pending->end(), [](const auto& b) {
-            return b.state == replica::batch_state::uploading;
-        })) {
+    if (std::holds_alternative<engine::upload_do::recover>(decision)) {
         auto recovered = co_await async_recover_attempts(*pending);
         if (!recovered) {
-            co_return recovered;
+            co_return std::move(recovered).err();
         }
-        uploaded = true;  // the outbox changed: read it again
-        co_return success{};
+        co_return true;
     }
-
-    if (!group) {
-        auto prepared = prepare_group(*pending);
-        if (!prepared) {
-            // The front batch can never be written (validated at put(), so only a replica
-            // written by another version): drop it so it does not block every later write.
-            const std::int64_t bad = pending->front().id;
-            log(log_level::error, "dropping queued write batch " + std::to_string(bad) + ": " +
-                                      prepared.err().describe());
-            auto dropped = db.discard_batches(std::span<const std::int64_t>(&bad, 1));
-            if (dropped) {
-                notify(*dropped);
-            }
-            uploaded = true;  // progress: look at the next batch
-            co_return success{};
+    if (const auto* drop = std::get_if<engine::upload_do::drop_front>(&decision)) {
+        log(log_level::error, "dropping queued write batch " + std::to_string(drop->batch_id) +
+                                  ": " + drop->why.describe());
+        auto dropped = db.discard_batches(std::span<const std::int64_t>(&drop->batch_id, 1));
+        if (dropped) {
+            notify(*dropped);
         }
-        if (prepared->prepared.update.empty()) {
-            if (auto done = complete_upload(prepared->batch_ids, {}); !done) {
-                co_return done;
-            }
-            uploaded = true;
-            co_return success{};
+        co_return true;  // progress: look at the next batch
+    }
+    if (const auto* empty = std::get_if<engine::upload_do::complete_empty>(&decision)) {
+        if (auto done = complete_upload(empty->batch_ids, {}); !done) {
+            co_return std::move(done).err();
         }
-        if (auto marked = mark_group(*prepared); !marked) {
-            co_return marked;
+        co_return true;
+    }
+    engine::upload_group group;
+    if (auto* fresh = std::get_if<engine::upload_do::upload>(&decision)) {
+        group = std::move(fresh->group);
+        if (auto marked = mark_group(group); !marked) {
+            co_return std::move(marked).err();
         }
         // Content first: an entry must never name content that is not there.
-        if (auto put = co_await async_put_contents(*prepared); !put) {
-            (void)db.requeue(prepared->batch_ids);
-            co_return put;
+        if (auto put = co_await async_put_contents(group); !put) {
+            (void)db.requeue(group.batch_ids);  // no entry key noted: nothing of it is in use
+            co_return std::move(put).err();
         }
-        group = std::move(*prepared);
+    } else {
+        group = std::move(std::get<engine::upload_do::commit_staged>(decision).group);
     }
 
-    // The batches queued behind this group (pending is in id order, the group its front).
-    const auto rest = std::span(*pending).subspan(group->batch_ids.size());
+    // The batches queued behind this group (pending is in id order, the group its front) go up
+    // while its entry is written.
+    const auto rest = std::span(*pending).subspan(group.batch_ids.size());
     status committed = success{};
     if (rest.empty()) {
-        committed = co_await async_commit_group(*group, *pending);
+        committed = co_await async_commit_group(group, *pending);
     } else {
-        committed = co_await (async_commit_group(*group, *pending) && async_stage_next(rest));
+        committed = co_await (async_commit_group(group, *pending) && async_stage_next(rest));
     }
-    if (committed) {
-        uploaded = true;
+    if (!committed) {
+        co_return std::move(committed).err();
     }
-    co_return committed;
+    co_return true;
 }
 
 asio::awaitable<status> store::impl::async_commit_group(
