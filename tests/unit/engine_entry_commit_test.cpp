@@ -217,10 +217,12 @@ TEST_CASE("entry commit: an answer without Date cannot be judged: left for recov
 TEST_CASE("entry commit: key taken (412): our own earlier try, or another writer's entry") {
     harness h;
     const auto put = h.to_put();
+    // Copies: the step's views are valid only until the machine's next call.
     const std::string ours(put.body);
+    const std::string first_key(put.entry_key);
     const commit_step step = h.machine.on_put(error(errc::precondition_failed, "exists"));
     REQUIRE(std::holds_alternative<commit_do::get_entry>(step));
-    CHECK(std::get<commit_do::get_entry>(step).entry_key == put.entry_key);
+    CHECK(std::get<commit_do::get_entry>(step).entry_key == first_key);
 
     SUBCASE("our bytes, listed in the window: committed (the retry of a lost answer)") {
         REQUIRE(std::holds_alternative<commit_do::list_entry>(h.machine.on_got(ours)));
@@ -236,7 +238,7 @@ TEST_CASE("entry commit: key taken (412): our own earlier try, or another writer
         CHECK(std::holds_alternative<commit_do::read_state>(h.machine.on_got(std::string("{}"))));
         REQUIRE(h.warnings.size() == 1);
         const auto again = h.to_put();
-        CHECK(again.entry_key != put.entry_key);
+        CHECK(again.entry_key != first_key);
     }
     SUBCASE("the GET fails: the key is someone's, take another") {
         CHECK(std::holds_alternative<commit_do::read_state>(
