@@ -3,7 +3,8 @@
 # skipping what is already there. Idempotent; fails loudly when a package cannot be had.
 #
 #   ./setup.sh          build dependencies
-#   ./setup.sh --test   build dependencies + the real S3 servers the tests run against
+#   ./setup.sh --test   build dependencies + the real S3 servers the tests run against, and
+#                       redis-server for the local socket bench
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -16,8 +17,10 @@ build_packages=(
 # systemd brings systemd-analyze: the unit-labelled ctest systemd_units verifies the shipped
 # unit files with it, and `ctest -L unit` must pass after a plain ./setup.sh.
 # Ceph RGW (single-node memstore cluster) and s3rver (npm) are the tests' S3 servers;
-# curl signs the readiness probes of tests/servers/s3server.
-test_packages=(radosgw ceph-mon ceph-osd ceph-common curl)
+# curl signs the readiness probes of tests/servers/s3server. redis-server is what
+# mps3_bench_local compares the socket with: the bench starts its own redis-server processes
+# (own config, Unix socket in a temp dir, no TCP port), so the package's service is never used.
+test_packages=(radosgw ceph-mon ceph-osd ceph-common curl redis-server)
 
 want_tests=0
 for arg in "$@"; do

@@ -22,6 +22,7 @@
 // because of a time.
 #include "bucket_tools.hpp"
 #include "daemon_process.hpp"
+#include "process_stats.hpp"
 #include "replica_builder.hpp"
 #include "tcp_proxy.hpp"
 #include "test_server.hpp"
@@ -39,23 +40,19 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <exception>
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <iterator>
 #include <memory>
 #include <optional>
 #include <random>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -237,61 +234,6 @@ std::size_t count_keys(socket_client& c) {
 }
 
 // ---- CPU: who is busy ---------------------------------------------------------------------
-
-// CPU seconds (user + system) a process has used so far; 0 when it is gone.
-double cpu_seconds(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const auto close = text.rfind(')');  // the command name may hold spaces
-    if (close == std::string::npos) {
-        return 0;
-    }
-    std::istringstream fields(text.substr(close + 2));
-    std::string skip;
-    for (int i = 3; i < 14; ++i) {  // fields 3..13; utime and stime are 14 and 15
-        fields >> skip;
-    }
-    unsigned long long user = 0, system = 0;
-    fields >> user >> system;
-    return static_cast<double>(user + system) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
-// The processes of the test server: s3rver's one Node process (its command line names the
-// port), or RGW's radosgw, ceph-osd and ceph-mon (the bench starts one cluster).
-std::vector<pid_t> server_pids(const test_server& server) {
-    const auto& url = server.endpoint_url();
-    const auto port = url.substr(url.rfind(':') + 1);
-    std::vector<pid_t> out;
-    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-        const auto name = entry.path().filename().string();
-        if (name.find_first_not_of("0123456789") != std::string::npos) {
-            continue;
-        }
-        std::ifstream in(entry.path() / "cmdline");
-        std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-        const bool ours =
-            server.is_rgw() ? cmdline.starts_with("radosgw ") || cmdline.starts_with("ceph-osd ") ||
-                                  cmdline.starts_with("ceph-mon ") ||
-                                  cmdline.find("/radosgw ") != std::string::npos ||
-                                  cmdline.find("/ceph-osd ") != std::string::npos ||
-                                  cmdline.find("/ceph-mon ") != std::string::npos
-                            : cmdline.find("s3rver") != std::string::npos &&
-                                  cmdline.find(" -p " + port + " ") != std::string::npos;
-        if (ours) {
-            out.push_back(static_cast<pid_t>(std::stol(name)));
-        }
-    }
-    return out;
-}
-
-double cpu_seconds(const std::vector<pid_t>& pids) {
-    double sum = 0;
-    for (const auto pid : pids) {
-        sum += cpu_seconds(pid);
-    }
-    return sum;
-}
 
 // The CPU the daemon and the S3 server spent during a figure: where the time went.
 struct cpu_meter {
@@ -757,16 +699,6 @@ void print_figure(const figure& f) {
     std::printf("%-2s %-48s %-12s %s\n", f.id.c_str(), f.title.c_str(), f.network.c_str(),
                 f.detail.c_str());
     std::fflush(stdout);
-}
-
-std::string machine_text() {
-    utsname u{};
-    ::uname(&u);
-    char when[64];
-    const std::time_t now = std::time(nullptr);
-    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-    return std::to_string(std::thread::hardware_concurrency()) + " CPUs, Linux " + u.release +
-           ", " + when;
 }
 
 void write_json(const bench_options& o, const std::vector<figure>& figures,

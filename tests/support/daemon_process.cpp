@@ -69,6 +69,9 @@ daemon_process::daemon_process(const test_server& server, daemon_options options
          << "\nregion = " << server_.region() << "\nbucket = " << options_.bucket
          << "\nmanifest = " << options_.manifest
          << "\npoll_interval_ms = " << options_.poll_interval_ms << "\n";
+    for (const auto& line : options_.store_config) {
+        conf << line << "\n";
+    }
 }
 
 daemon_process::~daemon_process() {

@@ -27,6 +27,8 @@ struct daemon_options {
     bool offline = false;
     /// Extra lines for the [daemon] section of the config file it is given.
     std::vector<std::string> daemon_config;
+    /// Extra lines for its [store "default"] section (`sync = full`...).
+    std::vector<std::string> store_config;
     std::vector<std::string> extra_args;
     std::string endpoint;                         // empty: the test server's
     std::optional<std::uint64_t> max_file_bytes;  // RLIMIT_FSIZE for the daemon (disk full)

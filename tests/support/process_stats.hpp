@@ -1,0 +1,30 @@
+// What benches read about processes and the machine: CPU seconds from /proc/PID/stat, the test
+// server's processes, a one-line description of the machine for a bench's heading and JSON.
+#pragma once
+
+#include "test_server.hpp"
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace mps3::test {
+
+/// CPU seconds (user + system, all threads) a process has used so far; 0 when it is gone.
+double cpu_seconds(pid_t pid);
+/// The sum over several processes.
+double cpu_seconds(const std::vector<pid_t>& pids);
+
+/// The processes of a test server: s3rver's one Node process (its command line names the port),
+/// or RGW's radosgw, ceph-osd and ceph-mon (a bench starts one cluster).
+std::vector<pid_t> server_pids(const test_server& server);
+
+/// CPU seconds the whole machine has been busy so far (every CPU: /proc/stat minus idle and
+/// iowait). What a bench's processes did not use of it is other work on the machine.
+double machine_busy_seconds();
+
+/// "2 CPUs, Linux 6.1.0-..., 2026-01-01T00:00:00Z".
+std::string machine_text();
+
+}  // namespace mps3::test
