@@ -190,7 +190,7 @@ void put_all(const ipc::request& r, ipc::reply& answer, const method_env& env) {
         if (!op) {
             return answer.error(op.error());
         }
-        total_bytes += op->first.size() + (op->second ? op->second->size() : 0);
+        total_bytes += op->key.size() + (op->value ? op->value->size() : 0);
         batch.push_back(std::move(*op));
     }
     // One manifest entry carries the whole batch: bound it like one value times a few.

@@ -80,7 +80,7 @@ TEST_CASE("put_all is atomic and null is a value, not a delete") {
         REQUIRE(a->put_all(ops).has_value());
         std::vector<std::string> keys;
         for (const auto& op : ops) {
-            keys.push_back(op.first);
+            keys.push_back(op.key);
         }
         // B must never see a part of the batch: all 51 or none at every observation.
         bool partial = false;

@@ -171,9 +171,9 @@ asio::awaitable<void> run_writer(store& s, std::size_t id, std::uint64_t seed,
                 }
             }
         }
-        auto written = ops.size() > 1       ? s.put_all(ops)
-                       : ops.front().second ? s.put(ops.front().first, *ops.front().second)
-                                            : s.del(ops.front().first);
+        auto written = ops.size() > 1      ? s.put_all(ops)
+                       : ops.front().value ? s.put(ops.front().key, *ops.front().value)
+                                           : s.del(ops.front().key);
         REQUIRE_MESSAGE(written.has_value(), (written ? "" : written.err().describe()));
         done.push_back(std::move(ops));
         asio::steady_timer pause(ex, milliseconds(rng() % 100));

@@ -26,8 +26,7 @@ const std::string bucket = "bucket";
 replica::outbox_op op(std::string key, std::optional<std::string> value,
                       std::string upload_version) {
     return {.seq = 0,
-            .key = std::move(key),
-            .value = std::move(value),
+            .write = {.key = std::move(key), .value = std::move(value)},
             .upload_version = std::move(upload_version)};
 }
 

@@ -72,7 +72,9 @@ replica::outbox_batch queued(std::int64_t id, std::vector<replica::outbox_op> op
 }
 
 replica::outbox_op write(std::string key, std::optional<std::string> value) {
-    return {.seq = 0, .key = std::move(key), .value = std::move(value), .upload_version = {}};
+    return {.seq = 0,
+            .write = {.key = std::move(key), .value = std::move(value)},
+            .upload_version = {}};
 }
 
 engine::upload_decision decide(const std::vector<replica::outbox_batch>& pending,

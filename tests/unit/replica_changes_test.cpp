@@ -13,6 +13,7 @@
 #include <vector>
 
 using namespace mps3::replica;
+using mps3::write_op;
 
 namespace {
 
@@ -27,14 +28,14 @@ replica open_replica(const temp_dir& dir, const manual_clock& clock = {}) {
 }
 
 void write(replica& r, const std::string& key, const std::string& value) {
-    REQUIRE(r.enqueue_local_write(std::vector<local_op>{{key, value}}).has_value());
+    REQUIRE(r.enqueue_local_write(std::vector<write_op>{{key, value}}).has_value());
 }
 
 }  // namespace
 
 TEST_CASE("replica changes: seqs increase strictly, across trims and reopens") {
     temp_dir dir;
-    std::int64_t last = 0;
+    mps3::change_seq last = 0;
     {
         auto r = open_replica(dir);
         CHECK(r.change_bounds().value().newest == 0);
@@ -68,7 +69,7 @@ TEST_CASE("replica changes: replay since a seq, in pages") {
     for (int i = 0; i < 25; ++i) {
         write(r, "k", std::to_string(i));
     }
-    std::int64_t since = 0;
+    mps3::change_seq since = 0;
     std::vector<std::string> seen;
     for (;;) {
         auto page = r.changes_since(since, 10).value();
@@ -118,7 +119,7 @@ TEST_CASE("replica changes: trimming keeps the newest rows, or those after a tim
     // A subscriber that resumes from before the oldest retained row has a gap and must
     // resync: the bounds tell it so.
     b = r.change_bounds().value();
-    const std::int64_t stale_since = first;
+    const mps3::change_seq stale_since = first;
     CHECK(stale_since + 1 < *b.oldest);
 }
 

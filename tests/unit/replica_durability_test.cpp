@@ -21,6 +21,7 @@
 #include <vector>
 
 using namespace mps3::replica;
+using mps3::write_op;
 
 namespace {
 
@@ -33,8 +34,8 @@ double ms_since(steady::time_point start) {
 }
 
 // The ops of batch number n written by the crash child: 1 to 5 ops, so atomicity is visible.
-std::vector<local_op> crash_batch(int cycle, std::int64_t n) {
-    std::vector<local_op> ops;
+std::vector<write_op> crash_batch(int cycle, std::int64_t n) {
+    std::vector<write_op> ops;
     const auto count = 1 + n % 5;
     for (std::int64_t i = 0; i < count; ++i) {
         ops.push_back(
@@ -153,14 +154,13 @@ TEST_CASE("replica durability: SIGKILL never loses an acknowledged batch or spli
             const auto& ops = present[id].ops;
             REQUIRE(ops.size() == expected.size());
             for (std::size_t i = 0; i < ops.size(); ++i) {
-                CHECK(ops[i].key == expected[i].key);
-                CHECK(ops[i].value == expected[i].value);
+                CHECK(ops[i].write == expected[i]);
             }
         }
         // Batches committed but not yet acknowledged may exist; none may be partial.
         for (const auto& [id, b] : present) {
             REQUIRE_FALSE(b.ops.empty());
-            const auto& first = b.ops.front().key;
+            const auto& first = b.ops.front().write.key;
             const auto n = std::stoll(first.substr(first.find('/') + 1));
             CHECK(b.ops.size() == static_cast<std::size_t>(1 + n % 5));
         }
@@ -182,7 +182,7 @@ TEST_CASE("replica durability: a transaction killed before COMMIT leaves no trac
     {
         auto r = replica::open(file);
         REQUIRE(r.has_value());
-        REQUIRE(r->enqueue_local_write(std::vector<local_op>{{"kept", "1"}}).has_value());
+        REQUIRE(r->enqueue_local_write(std::vector<write_op>{{"kept", "1"}}).has_value());
     }
     int fds[2];
     REQUIRE(::pipe(fds) == 0);
@@ -217,7 +217,7 @@ TEST_CASE("replica durability: a transaction killed before COMMIT leaves no trac
     CHECK(r->pending_batches(10).value().size() == 1);
     CHECK(r->changes_since(0, 10).value().size() == 1);
     // The lock died with the process: writing works at once.
-    CHECK(r->enqueue_local_write(std::vector<local_op>{{"next", "2"}}).has_value());
+    CHECK(r->enqueue_local_write(std::vector<write_op>{{"next", "2"}}).has_value());
     CHECK(integrity(file) == "ok");
 }
 
@@ -230,7 +230,7 @@ TEST_CASE("replica durability: two connections see each other; a held lock is SQ
     auto b = replica::open(file, quick);
     REQUIRE(b.has_value());
 
-    REQUIRE(a->enqueue_local_write(std::vector<local_op>{{"k", "from-a"}}).has_value());
+    REQUIRE(a->enqueue_local_write(std::vector<write_op>{{"k", "from-a"}}).has_value());
     CHECK(b->get("k").value()->value == "from-a");
     REQUIRE(
         b->apply_remote(std::vector<remote_change>{{"r", confirmed_value{"1", "v", "bucket", ""}}})
@@ -245,7 +245,7 @@ TEST_CASE("replica durability: two connections see each other; a held lock is SQ
         auto held = sqlite::transaction::begin(*holder, sqlite::transaction::kind::immediate);
         REQUIRE(held.has_value());
         const auto start = steady::now();
-        auto blocked = a->enqueue_local_write(std::vector<local_op>{{"k", "blocked"}});
+        auto blocked = a->enqueue_local_write(std::vector<write_op>{{"k", "blocked"}});
         REQUIRE_FALSE(blocked.has_value());
         CHECK(ms_since(start) >= 90.0);
         CHECK(blocked.err().code == mps3::errc::storage);
@@ -255,7 +255,7 @@ TEST_CASE("replica durability: two connections see each other; a held lock is SQ
         CHECK(a->get("k").value()->value == "from-a");
         CHECK(a->list("", 10).value().items.size() == 2);
     }
-    REQUIRE(a->enqueue_local_write(std::vector<local_op>{{"k", "after"}}).has_value());
+    REQUIRE(a->enqueue_local_write(std::vector<write_op>{{"k", "after"}}).has_value());
     CHECK(b->get("k").value()->value == "after");
 }
 
@@ -267,12 +267,12 @@ TEST_CASE("replica durability: a full disk fails the write cleanly and reads kee
     REQUIRE(r->apply_remote(
                  std::vector<remote_change>{{"base", confirmed_value{"0", "v0", "bucket", ""}}})
                 .has_value());
-    REQUIRE(r->enqueue_local_write(std::vector<local_op>{{"small", "1"}}).has_value());
+    REQUIRE(r->enqueue_local_write(std::vector<write_op>{{"small", "1"}}).has_value());
     const auto stats = r->outbox_status().value();
     const auto bounds = r->change_bounds().value();
 
     // ~300 KiB in one batch: past the limit part-way through the transaction.
-    std::vector<local_op> big;
+    std::vector<write_op> big;
     big.reserve(300);
     for (int i = 0; i < 300; ++i) {
         big.push_back({"big/" + std::to_string(i), "\"" + std::string(1000, 'x') + "\""});
@@ -307,7 +307,7 @@ TEST_CASE("replica durability: a full disk fails the write cleanly and reads kee
     CHECK(r->confirmed_files().value().size() == 1);
 
     // Small writes still fit; the file is sound.
-    CHECK(r->enqueue_local_write(std::vector<local_op>{{"small2", "2"}}).has_value());
+    CHECK(r->enqueue_local_write(std::vector<write_op>{{"small2", "2"}}).has_value());
     CHECK(integrity(file) == "ok");
 }
 
@@ -335,7 +335,7 @@ TEST_CASE("replica durability: 100,000 keys (figures printed, not asserted)") {
 
         start = steady::now();
         for (int b = 0; b < 100; ++b) {
-            std::vector<local_op> batch;
+            std::vector<write_op> batch;
             batch.reserve(1000);
             for (int i = 0; i < 1000; ++i) {
                 batch.push_back({"local/" + std::to_string(b * 1000 + i), "1"});
@@ -393,7 +393,7 @@ TEST_CASE("replica durability: commit cost per acknowledged write, FULL vs NORMA
         REQUIRE(r.has_value());
         const auto start = steady::now();
         for (int i = 0; i < writes; ++i) {
-            REQUIRE(r->enqueue_local_write(std::vector<local_op>{{"k" + std::to_string(i), "1"}})
+            REQUIRE(r->enqueue_local_write(std::vector<write_op>{{"k" + std::to_string(i), "1"}})
                         .has_value());
         }
         const std::string name = mode == sync_mode::full ? "FULL" : "NORMAL";

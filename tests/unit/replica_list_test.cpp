@@ -15,6 +15,7 @@
 #include <vector>
 
 using namespace mps3::replica;
+using mps3::write_op;
 
 namespace {
 
@@ -143,11 +144,11 @@ TEST_CASE("replica list: the overlay (pending puts shown, pending deletes hidden
     temp_dir dir;
     auto r = open_replica(dir);
     seed_remote(r, {"k1", "k2", "k3", "k5"});
-    REQUIRE(r.enqueue_local_write(std::vector<local_op>{{"k2", "\"new\""}, {"k3", std::nullopt}})
+    REQUIRE(r.enqueue_local_write(std::vector<write_op>{{"k2", "\"new\""}, {"k3", std::nullopt}})
                 .has_value());
-    REQUIRE(r.enqueue_local_write(std::vector<local_op>{{"k4", "4"}, {"k5", std::nullopt}})
+    REQUIRE(r.enqueue_local_write(std::vector<write_op>{{"k4", "4"}, {"k5", std::nullopt}})
                 .has_value());
-    REQUIRE(r.enqueue_local_write(std::vector<local_op>{{"k5", "5"}}).has_value());
+    REQUIRE(r.enqueue_local_write(std::vector<write_op>{{"k5", "5"}}).has_value());
     auto page = r.list("k", 100).value();
     REQUIRE(page.items.size() == 4);
     CHECK(page.items[0] == entry{"k1", "\"k1\"", "v", false});
@@ -192,7 +193,7 @@ TEST_CASE("replica list: randomized cross-check against a model") {
             }
         }
         REQUIRE(r.apply_remote(diff).has_value());
-        std::vector<local_op> batch;
+        std::vector<write_op> batch;
         for (int i = 0; i < 3; ++i) {
             auto k = random_key();
             std::optional<std::string> v;

@@ -13,6 +13,8 @@
 #include <vector>
 
 using namespace mps3::replica;
+using mps3::change_origin;
+using mps3::write_op;
 
 namespace {
 
@@ -27,10 +29,10 @@ replica open_replica(const temp_dir& dir, const manual_clock& clock = {}) {
     return std::move(*r);
 }
 
-local_op put(std::string key, std::string value) {
+write_op put(std::string key, std::string value) {
     return {std::move(key), std::move(value)};
 }
-local_op del(std::string key) {
+write_op del(std::string key) {
     return {std::move(key), std::nullopt};
 }
 remote_change remote_put(std::string key, std::string value, std::string version) {

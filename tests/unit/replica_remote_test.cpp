@@ -13,6 +13,8 @@
 #include <vector>
 
 using namespace mps3::replica;
+using mps3::change_origin;
+using mps3::write_op;
 
 namespace {
 
@@ -88,7 +90,7 @@ TEST_CASE("replica remote: a key with a pending local write is shadowed") {
     temp_dir dir;
     auto r = open_replica(dir);
     apply(r, {rput("k", "0", "v0"), rput("other", "o", "vo")});
-    const auto b = r.enqueue_local_write(std::vector<local_op>{{"k", "mine"}}).value();
+    const auto b = r.enqueue_local_write(std::vector<write_op>{{"k", "mine"}}).value();
     const auto before = r.change_bounds().value().newest;
 
     // The remote change lands in kv, but the view and the change log do not move: the
@@ -120,7 +122,7 @@ TEST_CASE("replica remote: a key with a pending local write is shadowed") {
 TEST_CASE("replica remote: a shadowed key whose remote value was the winner shows it later") {
     temp_dir dir;
     auto r = open_replica(dir);
-    const auto b = r.enqueue_local_write(std::vector<local_op>{{"k", std::nullopt}}).value();
+    const auto b = r.enqueue_local_write(std::vector<write_op>{{"k", std::nullopt}}).value();
     CHECK(r.get("k").value() == std::nullopt);
     CHECK(apply(r, {rput("k", "2", "v2")}).empty());  // shadowed by the pending delete
     CHECK(r.get("k").value() == std::nullopt);
@@ -161,7 +163,7 @@ TEST_CASE("replica remote: confirmed files keep bucket and replication as found"
     };
     REQUIRE(r.apply_remote(diff).has_value());
     // A pending local write does not appear: files is the confirmed state only.
-    REQUIRE(r.enqueue_local_write(std::vector<local_op>{{"pending", "1"}}).has_value());
+    REQUIRE(r.enqueue_local_write(std::vector<write_op>{{"pending", "1"}}).has_value());
     CHECK(r.confirmed_files().value() ==
           std::vector<confirmed_file>{{"a/b", "bucket-1", "va", std::nullopt},
                                       {"m", "bucket-2", "vm", "rep"},

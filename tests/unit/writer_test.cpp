@@ -15,6 +15,7 @@
 #include <vector>
 
 using namespace mps3::protocol;
+using mps3::write_op;
 
 namespace {
 

@@ -11,6 +11,7 @@
 #include <mps3/log.hpp>
 #include <mps3/result.hpp>
 #include <mps3/s3/client.hpp>
+#include <mps3/write.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -52,11 +53,9 @@ struct store_config {
     log_sink log;
 };
 
-enum class change_origin { local, remote };
-
 /// One visible change of one key.
 struct change_event {
-    std::uint64_t seq = 0;  // per-store, increasing
+    change_seq seq = 0;
     std::string key;
     std::optional<std::string> old_value;  // JSON text; nullopt: was absent
     std::optional<std::string> new_value;  // JSON text; nullopt: deleted
@@ -64,10 +63,8 @@ struct change_event {
     change_origin origin = change_origin::local;
 };
 
-using write_op = std::pair<std::string, std::optional<std::string>>;  // key, JSON or delete
-
 struct write_receipt {
-    std::uint64_t seq = 0;  // change-log seq of the write's last change
+    change_seq seq = 0;  // change-log seq of the write's last change
 };
 
 struct list_entry {
@@ -94,7 +91,7 @@ struct store_status {
     std::chrono::milliseconds clock_offset{0};
     std::string last_error;
     std::uint64_t entries_written = 0;  // manifest entries this process uploaded
-    std::uint64_t last_seq = 0;
+    change_seq last_seq = 0;
     std::optional<sync_progress> syncing;  // set while a sync fetches content
     bool initial_sync_done = false;        // the bucket was read to the end since the start
 };
@@ -130,7 +127,7 @@ class store {
     subscription subscribe_key(std::string key, change_handler handler);
     subscription subscribe_prefix(std::string prefix, change_handler handler);
     /// Changes after `since` still in the change log (oldest first), for resubscribing.
-    result<std::vector<change_event>> changes_since(std::uint64_t since, std::size_t limit);
+    result<std::vector<change_event>> changes_since(change_seq since, std::size_t limit);
 
     /// false: stop all bucket traffic now (requests in flight are cancelled); true: resume.
     void set_online(bool online);

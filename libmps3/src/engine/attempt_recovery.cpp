@@ -24,8 +24,8 @@ attempt_recovery::attempt_recovery(std::span<const replica::outbox_batch* const>
     for (const auto* b : batches) {
         batch_ids_.push_back(b->id);
         for (const auto& op : b->ops) {
-            auto& slot = last_[op.key];
-            slot.value = op.value;
+            auto& slot = last_[op.write.key];
+            slot.value = op.write.value;
             if (op.upload_version) {
                 slot.version = *op.upload_version;
             }

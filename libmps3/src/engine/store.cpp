@@ -18,13 +18,12 @@ namespace asio = boost::asio;
 
 change_event to_event(const replica::change& c) {
     change_event e;
-    e.seq = static_cast<std::uint64_t>(c.seq);
+    e.seq = c.seq;
     e.key = c.key;
     e.old_value = c.old_value;
     e.new_value = c.new_value;
     e.version = c.version.value_or("");
-    e.origin =
-        c.origin == replica::change_origin::local ? change_origin::local : change_origin::remote;
+    e.origin = c.origin;
     return e;
 }
 
@@ -226,13 +225,13 @@ store::~store() {
 
 result<write_receipt> store::put(std::string key, std::string json) {
     std::vector<write_op> ops;
-    ops.emplace_back(std::move(key), std::move(json));
+    ops.push_back({.key = std::move(key), .value = std::move(json)});
     return put_all(std::move(ops));
 }
 
 result<write_receipt> store::del(std::string key) {
     std::vector<write_op> ops;
-    ops.emplace_back(std::move(key), std::nullopt);
+    ops.push_back({.key = std::move(key), .value = std::nullopt});
     return put_all(std::move(ops));
 }
 
@@ -240,23 +239,19 @@ result<write_receipt> store::put_all(std::vector<write_op> ops) {
     if (ops.empty()) {
         return error(errc::invalid_argument, "a write needs at least one key");
     }
-    std::vector<replica::local_op> local;
-    local.reserve(ops.size());
-    for (auto& [key, value] : ops) {
-        if (auto ok = impl_->validate_key(key); !ok) {
+    for (auto& op : ops) {
+        if (auto ok = impl_->validate_key(op.key); !ok) {
             return std::move(ok).err();
         }
-        replica::local_op op{.key = std::move(key)};
-        if (value) {
-            auto compact = compact_json(*value);
+        if (op.value) {
+            auto compact = compact_json(*op.value);
             if (!compact) {
                 return std::move(compact).err();
             }
             op.value = std::move(*compact);
         }
-        local.push_back(std::move(op));
     }
-    auto queued = impl_->db.enqueue_local_write(local);
+    auto queued = impl_->db.enqueue_local_write(ops);
     if (!queued) {
         return std::move(queued).err();
     }
@@ -264,7 +259,7 @@ result<write_receipt> store::put_all(std::vector<write_op> ops) {
     impl_->wake_loop();
     write_receipt receipt;
     if (!queued->changes.empty()) {
-        receipt.seq = static_cast<std::uint64_t>(queued->changes.back().seq);
+        receipt.seq = queued->changes.back().seq;
     }
     return receipt;
 }
@@ -320,8 +315,8 @@ subscription store::subscribe_prefix(std::string prefix, change_handler handler)
     return {impl_, impl_->subscriptions.add(std::move(prefix), true, std::move(handler))};
 }
 
-result<std::vector<change_event>> store::changes_since(std::uint64_t since, std::size_t limit) {
-    auto rows = impl_->db.changes_since(static_cast<std::int64_t>(since), limit);
+result<std::vector<change_event>> store::changes_since(change_seq since, std::size_t limit) {
+    auto rows = impl_->db.changes_since(since, limit);
     if (!rows) {
         return std::move(rows).err();
     }
@@ -420,7 +415,7 @@ store_status store::get_status() const {
         }
     }
     if (auto bounds = impl_->db.change_bounds()) {
-        s.last_seq = static_cast<std::uint64_t>(bounds->newest);
+        s.last_seq = bounds->newest;
     }
     s.last_sync = impl_->last_sync;
     s.clock_offset = impl_->clock.offset();

@@ -431,10 +431,10 @@ asio::awaitable<status> store::impl::async_commit_group(
             continue;
         }
         for (const auto& op : b.ops) {
-            if (op.value) {
-                values[op.key] = *op.value;
+            if (op.write.value) {
+                values[op.write.key] = *op.write.value;
             } else {
-                values.erase(op.key);
+                values.erase(op.write.key);
             }
         }
     }

@@ -12,7 +12,7 @@ result<upload_group> prepare_group(std::span<const replica::outbox_batch> batche
     for (const auto& b : batches) {
         protocol::write_batch batch{.id = static_cast<std::uint64_t>(b.id)};
         for (const auto& op : b.ops) {
-            batch.ops.push_back({op.key, op.value});
+            batch.ops.push_back(op.write);
         }
         queue.push_back(std::move(batch));
     }

@@ -17,6 +17,7 @@
 #include "protocol/uuid.hpp"
 
 #include <mps3/result.hpp>
+#include <mps3/write.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -27,12 +28,6 @@
 #include <vector>
 
 namespace mps3::protocol {
-
-struct write_op {
-    std::string key;                   // the store key; its content lives at <key>@<version>
-    std::optional<std::string> value;  // JSON text of the new value (validated by the caller);
-                                       // nullopt deletes the key
-};
 
 /// Operations that readers must see all or none of.
 struct write_batch {

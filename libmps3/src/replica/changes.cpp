@@ -9,11 +9,13 @@
 namespace mps3::replica {
 
 using detail::from_ms;
+using detail::seq_from_sql;
+using detail::seq_to_sql;
 using detail::to_ms;
 using detail::to_sql_limit;
 using detail::with_context;
 
-result<std::vector<change>> replica::changes_since(std::int64_t since, std::size_t limit) {
+result<std::vector<change>> replica::changes_since(change_seq since, std::size_t limit) {
     const auto fail = [](error e) { return with_context("changes_since", std::move(e)); };
     auto stmt = db_.cached(
         "SELECT seq, key, old_value, new_value, version, origin, at, batch_id FROM changes "
@@ -22,7 +24,7 @@ result<std::vector<change>> replica::changes_since(std::int64_t since, std::size
     if (!stmt) {
         return fail(std::move(stmt).err());
     }
-    (*stmt)->bind(1, since).bind(2, to_sql_limit(limit));
+    (*stmt)->bind(1, seq_to_sql(since)).bind(2, to_sql_limit(limit));
     std::vector<change> out;
     for (;;) {
         auto row = (*stmt)->step();
@@ -34,7 +36,7 @@ result<std::vector<change>> replica::changes_since(std::int64_t since, std::size
         }
         const auto& s = **stmt;
         change c;
-        c.seq = s.column_int64(0);
+        c.seq = seq_from_sql(s.column_int64(0));
         c.key = s.column_text(1);
         c.old_value = s.column_optional_text(2);
         c.new_value = s.column_optional_text(3);
@@ -65,9 +67,10 @@ result<change_log_bounds> replica::change_bounds() {
     }
     change_log_bounds bounds;
     if (!(*stmt)->column_is_null(0)) {
-        bounds.oldest = (*stmt)->column_int64(0);
+        bounds.oldest = seq_from_sql((*stmt)->column_int64(0));
     }
-    bounds.newest = (*stmt)->column_int64(1);  // NULL (nothing assigned yet) reads as 0
+    bounds.newest =
+        seq_from_sql((*stmt)->column_int64(1));  // NULL (nothing assigned yet) reads as 0
     return bounds;
 }
 

@@ -28,6 +28,15 @@ inline std::int64_t to_sql_limit(std::size_t n) {
     return static_cast<std::int64_t>(n < max ? n : max);
 }
 
+/// change_seq <-> SQLite's INTEGER (AUTOINCREMENT rowids are positive: the casts never wrap).
+inline std::int64_t seq_to_sql(change_seq seq) {
+    constexpr auto max = static_cast<change_seq>(std::numeric_limits<std::int64_t>::max());
+    return static_cast<std::int64_t>(seq < max ? seq : max);
+}
+inline change_seq seq_from_sql(std::int64_t value) {
+    return value > 0 ? static_cast<change_seq>(value) : 0;
+}
+
 /// Prefixes an error with the operation that failed: "enqueue_local_write: <error>".
 inline error with_context(std::string_view what, error e) {
     e.message = std::string(what) + ": " + e.message;

@@ -12,6 +12,7 @@
 namespace mps3::replica {
 
 using detail::from_ms;
+using detail::seq_from_sql;
 using detail::to_ms;
 using detail::with_context;
 
@@ -66,7 +67,7 @@ status delete_batches(sqlite::database& db, std::span<const std::int64_t> batch_
 
 }  // namespace
 
-result<enqueued> replica::enqueue_local_write(std::span<const local_op> ops) {
+result<enqueued> replica::enqueue_local_write(std::span<const write_op> ops) {
     const auto fail = [](error e) { return with_context("enqueue_local_write", std::move(e)); };
     if (ops.empty()) {
         return fail(error(errc::invalid_argument, "a batch needs at least one operation"));
@@ -121,7 +122,7 @@ result<enqueued> replica::enqueue_local_write(std::span<const local_op> ops) {
             !done) {
             return fail(std::move(done).err());
         }
-        out.op_seqs.push_back(db_.last_insert_rowid());
+        out.op_seqs.push_back(seq_from_sql(db_.last_insert_rowid()));
     }
     // A local write is always an event, even one that leaves the value as it was: the writer
     // (and its subscribers) expect to see it.
@@ -197,9 +198,10 @@ result<std::vector<outbox_batch>> replica::pending_batches(std::size_t limit) {
             if (!*row) {
                 break;
             }
-            b.ops.push_back(outbox_op{(*ops)->column_int64(0), (*ops)->column_text(1),
-                                      (*ops)->column_optional_text(2),
-                                      (*ops)->column_optional_text(3)});
+            b.ops.push_back(outbox_op{
+                .seq = seq_from_sql((*ops)->column_int64(0)),
+                .write = {.key = (*ops)->column_text(1), .value = (*ops)->column_optional_text(2)},
+                .upload_version = (*ops)->column_optional_text(3)});
         }
         if (!b.attempt_id) {
             continue;

@@ -190,7 +190,7 @@ result<change> replica::append_change(std::string_view key,
     if (auto done = (*stmt)->run(); !done) {
         return std::move(done).err();
     }
-    return change{db_.last_insert_rowid(),
+    return change{detail::seq_from_sql(db_.last_insert_rowid()),
                   std::string(key),
                   old_value,
                   new_value,

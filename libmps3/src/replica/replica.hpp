@@ -105,7 +105,7 @@ class replica {
     /// Queues one atomic batch (outbox rows + change-log rows, origin local) in one
     /// transaction. Acknowledge the write only after this returns success. An empty batch is
     /// errc::invalid_argument.
-    result<enqueued> enqueue_local_write(std::span<const local_op> ops);
+    result<enqueued> enqueue_local_write(std::span<const write_op> ops);
     /// Up to limit batches, oldest first, queued or uploading, with their ops.
     result<std::vector<outbox_batch>> pending_batches(std::size_t limit);
     /// queued -> uploading under attempt_id, recording the content version chosen per key
@@ -144,7 +144,7 @@ class replica {
     // --- change log ----------------------------------------------------------------------
 
     /// Rows with seq > since, oldest first, at most limit.
-    result<std::vector<change>> changes_since(std::int64_t since, std::size_t limit);
+    result<std::vector<change>> changes_since(change_seq since, std::size_t limit);
     result<change_log_bounds> change_bounds();
     /// Keeps the newest keep_last rows; returns how many were deleted.
     result<std::int64_t> trim_changes_keep_last(std::int64_t keep_last);

@@ -3,6 +3,8 @@
 // version and replication; an atomic batch of writes), and the engine converts between them.
 #pragma once
 
+#include <mps3/write.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -36,19 +38,9 @@ struct entry {
     friend bool operator==(const entry&, const entry&) = default;
 };
 
-/// One operation of a local write: a put of JSON text, or a delete (nullopt).
-struct local_op {
-    std::string key;
-    std::optional<std::string> value;
-
-    friend bool operator==(const local_op&, const local_op&) = default;
-};
-
-enum class change_origin { local, remote };
-
 /// One row of the change log: the visible value of `key` went from old_value to new_value.
 struct change {
-    std::int64_t seq = 0;  // per-store, strictly increasing, never reused (even after trim)
+    change_seq seq = 0;  // per-store, strictly increasing, never reused (even after trim)
     std::string key;
     std::optional<std::string> old_value;  // nullopt: the key was absent
     std::optional<std::string> new_value;  // nullopt: the key is now absent (deleted)
@@ -64,17 +56,16 @@ struct change {
 /// What enqueue_local_write committed.
 struct enqueued {
     std::int64_t batch_id = 0;
-    std::vector<std::int64_t> op_seqs;  // one per op, in order
-    std::vector<change> changes;        // one per distinct key of the batch, in first-op order
+    std::vector<change_seq> op_seqs;  // one per op, in order
+    std::vector<change> changes;      // one per distinct key of the batch, in first-op order
 };
 
 enum class batch_state { queued, uploading };
 
 /// One op of a queued batch, as the uploader reads it.
 struct outbox_op {
-    std::int64_t seq = 0;
-    std::string key;
-    std::optional<std::string> value;           // nullopt: delete
+    change_seq seq = 0;
+    write_op write;
     std::optional<std::string> upload_version;  // the version the current attempt PUT for it
 
     friend bool operator==(const outbox_op&, const outbox_op&) = default;
@@ -130,8 +121,8 @@ struct outbox_stats {
 /// The retained span of the change log. A subscriber resuming after seq s has missed nothing
 /// iff s + 1 >= oldest (or the log is empty and s >= newest): otherwise it must resync.
 struct change_log_bounds {
-    std::optional<std::int64_t> oldest;  // the oldest retained seq, nullopt when empty
-    std::int64_t newest = 0;             // the last seq ever assigned (0: none yet)
+    std::optional<change_seq> oldest;  // the oldest retained seq, nullopt when empty
+    change_seq newest = 0;             // the last seq ever assigned (0: none yet)
 };
 
 /// One page of list(): items in key order, and where the next page starts.
