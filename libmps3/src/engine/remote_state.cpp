@@ -133,9 +133,9 @@ asio::awaitable<status> store::impl::async_apply_remote(const engine::remote_sta
             // An incomplete apply must be retried: forget the marker so the next poll lists
             // again.
             meta.emplace_back(std::string(replica::meta_key::marker_etag),
-                              incomplete ? "" : marker_etag);
+                              incomplete ? "" : polls.record());
             if (incomplete) {
-                marker_etag.clear();
+                polls.forget();
             }
         }
         if (auto applied = kv_written(db.apply_remote(diff, meta), diff); !applied || last) {

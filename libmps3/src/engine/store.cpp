@@ -3,7 +3,6 @@
 #include "engine/store_impl.hpp"
 #include "json/document.hpp"
 #include "protocol/entry_key.hpp"
-#include "s3/time_format.hpp"
 
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
@@ -124,18 +123,6 @@ void store::impl::wake_loop() {
     wake.cancel();
 }
 
-bool store::impl::marker_unchanged(const engine::marker_view& now) const {
-    const auto before = engine::marker_view::parse(marker_etag);
-    if (before.last_modified.empty() || now.last_modified.empty() || before.etag != now.etag ||
-        before.last_modified != now.last_modified) {
-        return false;
-    }
-    const auto modified = s3::detail::parse_http_date(before.last_modified);
-    const auto checked = s3::detail::parse_http_date(before.checked_at);
-    // Whole seconds both: "checked in a later second" is checked >= modified + 1 s.
-    return modified && checked && *checked >= *modified + std::chrono::seconds(1);
-}
-
 void store::impl::wake_waiters() {
     for (auto* timer : waiters) {
         timer->cancel();
@@ -205,9 +192,6 @@ result<std::unique_ptr<store>> store::open(executor_type executor, store_config 
                                                  identity);
     }
     auto state = std::make_shared<impl>(executor, std::move(config), std::move(*db));
-    if (auto etag = state->db.get_meta(replica::meta_key::marker_etag); etag && *etag) {
-        state->marker_etag = **etag;
-    }
     asio::co_spawn(executor, state->run_loop(), asio::detached);
     return std::unique_ptr<store>(new store(std::move(state)));
 }
@@ -461,24 +445,3 @@ void subscription::reset() {
 }
 
 }  // namespace mps3
-
-namespace mps3::engine {
-
-std::string marker_view::serialize() const {
-    return etag + '\n' + last_modified + '\n' + checked_at;
-}
-
-marker_view marker_view::parse(std::string_view text) {
-    marker_view out;
-    const auto first = text.find('\n');
-    const auto second = first == std::string_view::npos ? first : text.find('\n', first + 1);
-    if (second == std::string_view::npos) {
-        return out;  // an old or empty record: treat as "never seen"
-    }
-    out.etag = text.substr(0, first);
-    out.last_modified = text.substr(first + 1, second - first - 1);
-    out.checked_at = text.substr(second + 1);
-    return out;
-}
-
-}  // namespace mps3::engine

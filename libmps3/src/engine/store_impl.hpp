@@ -4,6 +4,7 @@
 
 #include "engine/applied_files.hpp"
 #include "engine/manifest_reader.hpp"
+#include "engine/poll_gate.hpp"
 #include "engine/subscription_hub.hpp"
 #include "engine/upload_pipeline.hpp"
 #include "protocol/clock.hpp"
@@ -24,18 +25,7 @@
 
 namespace mps3 {
 
-namespace engine {
-
-/// What a HEAD of the last-change marker showed (see async_poll for why all three).
-struct marker_view {
-    std::string etag;
-    std::string last_modified;  // RFC 1123, 1 s resolution
-    std::string checked_at;     // the Date of that HEAD's response
-    [[nodiscard]] std::string serialize() const;
-    static marker_view parse(std::string_view text);
-};
-
-}  // namespace engine
+namespace engine {}  // namespace engine
 
 struct store::impl : std::enable_shared_from_this<store::impl> {
     impl(executor_type ex, store_config cfg, replica::replica replica_db);
@@ -63,9 +53,8 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
     // (pipelined uploads, docs/durability.md).
     std::optional<engine::upload_group> staged;
     engine::applied_files kv_mirror;  // what kv holds, for diffing polls without reading it
-    std::string marker_etag;  // a serialized marker_view of the last applied LIST; "" = none
+    engine::poll_gate polls;          // whether a poll may stop after the marker's HEAD
     std::optional<protocol::timestamp> newest_seen;
-    std::chrono::steady_clock::time_point last_full_list{};
 
     std::optional<sync_progress> syncing;  // while a sync fetches content
     bool initial_sync_done = false;        // a poll has run to its end since the store opened
@@ -91,8 +80,6 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
     status complete_upload(std::span<const std::int64_t> batch_ids,
                            const std::vector<replica::remote_change>& confirmed);
     void wake_loop();
-    /// Whether the marker provably did not change since the LIST recorded in marker_etag.
-    [[nodiscard]] bool marker_unchanged(const engine::marker_view& now) const;
     void wake_waiters();
     /// Waits until done() (checked after every sync round), the deadline (errc::timeout, the
     /// message says what was awaited), or the store closing (errc::cancelled).

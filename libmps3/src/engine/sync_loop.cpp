@@ -27,8 +27,6 @@ constexpr std::size_t batches_per_entry = 4096;
 constexpr int max_entry_attempts = 5;
 // How long an entry PUT may take for the validity forecast.
 constexpr milliseconds max_entry_put_time{2000};
-// Even with an unchanged marker, LIST this often: a writer may crash between entry and marker.
-constexpr std::chrono::seconds full_list_interval{30};
 // Retry backoff after errors: the poll interval doubled per failure, capped, with jitter.
 constexpr milliseconds max_error_backoff{30000};
 // The last-change marker's body: a JSON empty string.
@@ -96,15 +94,7 @@ asio::awaitable<status> store::impl::async_sync_once() {
 }
 
 asio::awaitable<status> store::impl::async_poll() {
-    // The marker is rewritten after every entry, always with the same two bytes: its ETag (an
-    // MD5 of the body) never changes, so If-None-Match alone would hide every change after the
-    // first. Its Last-Modified does change, at 1 s resolution: nothing was written since our
-    // last LIST iff the marker's Last-Modified and ETag are unchanged AND the HEAD that preceded
-    // that LIST was answered in a later second than that Last-Modified (a marker rewritten in
-    // the same second would keep the same Last-Modified). A full LIST every 30 s also catches a
-    // writer that crashed between its entry and its marker.
-    const bool due_full_list =
-        std::chrono::steady_clock::now() - last_full_list > full_list_interval;
+    // One HEAD of the marker; the LIST only when it may have changed (engine/poll_gate.hpp).
     auto marker = co_await bucket->async_head(config.manifest_key);
     engine::marker_view seen;
     if (marker) {
@@ -112,7 +102,7 @@ asio::awaitable<status> store::impl::async_poll() {
         seen.etag = marker->meta.etag;
         seen.last_modified = marker->meta.last_modified;
         seen.checked_at = marker->meta.date;
-        if (!due_full_list && marker_unchanged(seen)) {
+        if (polls.may_skip_list(seen, std::chrono::steady_clock::now())) {
             initial_sync_done = true;  // unchanged since a LIST whose apply was complete
             co_return success{};
         }
@@ -123,11 +113,11 @@ asio::awaitable<status> store::impl::async_poll() {
     if (!state) {
         co_return std::move(state).err();
     }
-    last_full_list = std::chrono::steady_clock::now();
-    marker_etag = seen.serialize();  // recorded with the state it led to (async_apply_remote)
+    // Recorded with the state it led to (async_apply_remote).
+    polls.listing(seen, std::chrono::steady_clock::now());
     auto applied = co_await async_apply_remote(*state);
     if (!applied) {
-        marker_etag.clear();
+        polls.forget();
         co_return applied;
     }
     initial_sync_done = true;
