@@ -1,6 +1,8 @@
 // put, putAll, delete. A write is answered once it is committed in the replica ("local", the
 // default) or once it is in the bucket ("remote": the store's flush, bounded by timeoutMs; on
-// timeout the write stays queued and is still uploaded).
+// timeout the write stays queued and is still uploaded). Writes go through the store's group
+// commit (store::async_put_all): the writes of every client that arrive while a commit runs
+// share the next transaction and its fsync.
 #include "methods/method_env.hpp"
 
 #include "rpc/json_builder.hpp"
@@ -64,20 +66,29 @@ asio::awaitable<void> answer_when_uploaded(ipc::reply answer, mps3::store* targe
     }
 }
 
-void answer_write(ipc::reply& answer, const method_env& env, named_store& target,
-                  const result<write_receipt>& written, const write_mode& mode) {
+asio::awaitable<void> write_and_answer(ipc::reply answer, mps3::store* target,
+                                       asio::awaitable<result<write_receipt>> commit,
+                                       write_mode mode) {
+    auto written = co_await std::move(commit);
     if (!written) {
         answer.error(to_answer(written.err()));
-        return;
+        co_return;
     }
     if (!mode.remote) {
         answer.result(seq_result(written->seq));
-        return;
+        co_return;
     }
-    asio::co_spawn(
-        env.executor,
-        answer_when_uploaded(std::move(answer), target.store.get(), written->seq, mode.timeout),
-        asio::detached);
+    auto uploaded = answer_when_uploaded(std::move(answer), target, written->seq, mode.timeout);
+    co_await std::move(uploaded);
+}
+
+void answer_write(ipc::reply& answer, const method_env& env, named_store& target,
+                  std::vector<write_op> ops, const write_mode& mode) {
+    // Queued now, while this line is handled: the lines after it (a pipelined get) see it.
+    auto commit = target.store->async_put_all(std::move(ops));
+    asio::co_spawn(env.executor,
+                   write_and_answer(std::move(answer), target.store.get(), std::move(commit), mode),
+                   asio::detached);
 }
 
 // One element of putAll's `ops`: {"key": k, "value": v} or {"key": k, "delete": true}.
@@ -154,8 +165,9 @@ void put(const ipc::request& r, ipc::reply& answer, const method_env& env) {
     if (!text) {
         return answer.error(text.error());
     }
-    auto written = (*target)->store->put(std::string(*key), std::move(*text));
-    answer_write(answer, env, **target, written, *mode);
+    std::vector<write_op> ops;
+    ops.push_back({.key = std::string(*key), .value = std::move(*text)});
+    answer_write(answer, env, **target, std::move(ops), *mode);
 }
 
 void put_all(const ipc::request& r, ipc::reply& answer, const method_env& env) {
@@ -201,8 +213,7 @@ void put_all(const ipc::request& r, ipc::reply& answer, const method_env& env) {
                                           " bytes of keys and values, the limit is " +
                                           std::to_string(4 * env.limits.max_value_bytes)));
     }
-    auto written = (*target)->store->put_all(std::move(batch));
-    answer_write(answer, env, **target, written, *mode);
+    answer_write(answer, env, **target, std::move(batch), *mode);
 }
 
 void remove(const ipc::request& r, ipc::reply& answer, const method_env& env) {
@@ -222,8 +233,9 @@ void remove(const ipc::request& r, ipc::reply& answer, const method_env& env) {
     if (!mode) {
         return answer.error(mode.error());
     }
-    auto written = (*target)->store->del(std::string(*key));
-    answer_write(answer, env, **target, written, *mode);
+    std::vector<write_op> ops;
+    ops.push_back({.key = std::string(*key), .value = std::nullopt});
+    answer_write(answer, env, **target, std::move(ops), *mode);
 }
 
 }  // namespace

@@ -135,6 +135,30 @@ TEST_CASE("replica outbox: a batch is queued atomically with one change per key"
     CHECK(empty.err().code == mps3::errc::invalid_argument);
 }
 
+TEST_CASE("replica outbox: a group of batches commits together; a bad one fails alone") {
+    temp_dir dir;
+    auto r = open_replica(dir);
+    const std::vector<write_op> first{put("a", "1"), put("b", "2")};
+    const std::vector<write_op> empty;
+    const std::vector<write_op> third{del("a"), put("c", "3")};
+    const std::vector<std::span<const write_op>> group{first, empty, third};
+    auto done = r.enqueue_local_writes(group);
+    REQUIRE(done.has_value());
+    REQUIRE(done->size() == 3);
+    REQUIRE((*done)[0].has_value());
+    CHECK_FALSE((*done)[1].has_value());
+    CHECK((*done)[1].err().code == mps3::errc::invalid_argument);
+    REQUIRE((*done)[2].has_value());
+    // Batches and seqs ascend in the group's order; each batch has its own change rows.
+    CHECK((*done)[0]->batch_id < (*done)[2]->batch_id);
+    CHECK((*done)[0]->changes.back().seq < (*done)[2]->changes.front().seq);
+    CHECK((*done)[2]->changes.size() == 2);
+    CHECK((*done)[2]->changes[0].old_value == "1");  // sees the group's earlier batch
+    CHECK_FALSE(r.get("a").value().has_value());
+    CHECK(r.get("c").value()->value == "3");
+    CHECK(r.pending_batches(10).value().size() == 2);
+}
+
 TEST_CASE("replica outbox: pending batches come oldest first, up to the limit") {
     temp_dir dir;
     auto r = open_replica(dir);

@@ -94,6 +94,10 @@ struct store_status {
     change_seq last_seq = 0;
     std::optional<sync_progress> syncing;  // set while a sync fetches content
     bool initial_sync_done = false;        // the bucket was read to the end since the start
+    // Group commit since the store opened (async_put_all): writes committed, and the
+    // transactions they took; their ratio is the writes per fsync.
+    std::uint64_t group_committed_writes = 0;
+    std::uint64_t group_commits = 0;
 };
 
 class subscription;
@@ -114,6 +118,12 @@ class store {
     result<write_receipt> put(std::string key, std::string json);
     result<write_receipt> put_all(std::vector<write_op> ops);  // atomic: one manifest entry
     result<write_receipt> del(std::string key);
+    /// The same write with group commit, for servers: writes made while a commit is running
+    /// join the next one, so concurrent clients share one transaction and one fsync. The write
+    /// is checked and queued when this is called (a read made after the call sees it); the
+    /// awaitable completes when it is durable in the replica, like put_all returns. A commit that
+    /// fails fails every write of its group (errc::storage). Call it on the store's executor.
+    boost::asio::awaitable<result<write_receipt>> async_put_all(std::vector<write_op> ops);
 
     result<std::optional<std::string>> get(const std::string& key);
     /// One consistent snapshot; absent keys are nullopt.

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -33,6 +34,14 @@ result<std::string> compact_json(std::string_view text) {
         return error(errc::invalid_argument, "value is not valid JSON: " + doc.err().message);
     }
     return json::serialize(*doc);
+}
+
+write_receipt receipt_of(const replica::enqueued& queued) {
+    write_receipt receipt;
+    if (!queued.changes.empty()) {
+        receipt.seq = queued.changes.back().seq;
+    }
+    return receipt;
 }
 
 // More requests in flight than any S3 service welcomes from one client (AWS S3 answers
@@ -129,6 +138,79 @@ void store::impl::wake_waiters() {
     }
 }
 
+status store::impl::prepare_write(std::vector<write_op>& ops) const {
+    if (ops.empty()) {
+        return error(errc::invalid_argument, "a write needs at least one key");
+    }
+    for (auto& op : ops) {
+        if (auto ok = validate_key(op.key); !ok) {
+            return ok;
+        }
+        if (op.value) {
+            auto compact = compact_json(*op.value);
+            if (!compact) {
+                return std::move(compact).err();
+            }
+            op.value = std::move(*compact);
+        }
+    }
+    return success{};
+}
+
+void store::impl::post_commit(int yields) {
+    // After the handlers already queued (other clients' requests read in this turn of the
+    // event loop), and after the reactor has looked for more once: those join this group.
+    asio::post(executor, [self = shared_from_this(), yields] {
+        if (!self->commit_posted) {
+            return;  // a read committed the queue meanwhile
+        }
+        if (yields < commit_yields) {
+            self->post_commit(yields + 1);
+            return;
+        }
+        self->commit_queued_writes();
+    });
+}
+
+void store::impl::commit_before_read() {
+    if (!write_queue.empty()) {
+        commit_queued_writes();
+    }
+}
+
+void store::impl::commit_queued_writes() {
+    commit_posted = false;
+    auto group = std::move(write_queue);
+    write_queue.clear();
+    if (group.empty()) {
+        return;
+    }
+    std::vector<std::span<const write_op>> batches;
+    batches.reserve(group.size());
+    for (const auto& w : group) {
+        batches.emplace_back(w->ops);
+    }
+    auto committed = db.enqueue_local_writes(batches);
+    if (committed) {
+        ++group_commits;
+    }
+    // In queue order, which is seq order: subscribers hear of the writes as they were made.
+    for (std::size_t i = 0; i < group.size(); ++i) {
+        auto& w = *group[i];
+        if (!committed) {
+            w.outcome.emplace(committed.err());
+        } else if (auto& one = (*committed)[i]; !one) {
+            w.outcome.emplace(std::move(one).err());
+        } else {
+            ++group_committed_writes;
+            notify(one->changes);
+            w.outcome.emplace(receipt_of(*one));
+        }
+        w.done.cancel();
+    }
+    wake_loop();
+}
+
 status store::impl::validate_key(std::string_view key) const {
     if (key.empty()) {
         return error(errc::invalid_argument, "key must not be empty");
@@ -220,20 +302,8 @@ result<write_receipt> store::del(std::string key) {
 }
 
 result<write_receipt> store::put_all(std::vector<write_op> ops) {
-    if (ops.empty()) {
-        return error(errc::invalid_argument, "a write needs at least one key");
-    }
-    for (auto& op : ops) {
-        if (auto ok = impl_->validate_key(op.key); !ok) {
-            return std::move(ok).err();
-        }
-        if (op.value) {
-            auto compact = compact_json(*op.value);
-            if (!compact) {
-                return std::move(compact).err();
-            }
-            op.value = std::move(*compact);
-        }
+    if (auto ok = impl_->prepare_write(ops); !ok) {
+        return std::move(ok).err();
     }
     auto queued = impl_->db.enqueue_local_write(ops);
     if (!queued) {
@@ -241,14 +311,46 @@ result<write_receipt> store::put_all(std::vector<write_op> ops) {
     }
     impl_->notify(queued->changes);
     impl_->wake_loop();
-    write_receipt receipt;
-    if (!queued->changes.empty()) {
-        receipt.seq = queued->changes.back().seq;
+    return receipt_of(*queued);
+}
+
+namespace {
+
+asio::awaitable<result<write_receipt>> wait_for_commit(
+    std::shared_ptr<store::impl> self, std::shared_ptr<store::impl::queued_write> write) {
+    if (!write->outcome) {
+        boost::system::error_code ec;
+        co_await write->done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
-    return receipt;
+    if (!write->outcome) {
+        co_return error(errc::cancelled, "the store closed before the write was committed");
+    }
+    (void)self;  // kept alive until the write is answered
+    co_return std::move(*write->outcome);
+}
+
+}  // namespace
+
+asio::awaitable<result<write_receipt>> store::async_put_all(std::vector<write_op> ops) {
+    // Not a coroutine: the write is checked and queued now, in the caller's order, so a read
+    // made after this call sees it (commit_before_read) however late the result is awaited.
+    const auto self = impl_;
+    auto write = std::make_shared<impl::queued_write>(self->executor, std::vector<write_op>());
+    if (auto ok = self->prepare_write(ops); !ok) {
+        write->outcome.emplace(std::move(ok).err());
+        return wait_for_commit(self, std::move(write));
+    }
+    write->ops = std::move(ops);
+    self->write_queue.push_back(write);
+    if (!self->commit_posted) {
+        self->commit_posted = true;
+        self->post_commit(0);
+    }
+    return wait_for_commit(self, std::move(write));
 }
 
 result<std::optional<std::string>> store::get(const std::string& key) {
+    impl_->commit_before_read();
     auto found = impl_->db.get(key);
     if (!found) {
         return std::move(found).err();
@@ -261,6 +363,7 @@ result<std::optional<std::string>> store::get(const std::string& key) {
 
 result<std::vector<std::optional<std::string>>> store::get_all(
     const std::vector<std::string>& keys) {
+    impl_->commit_before_read();
     auto found = impl_->db.get_many(keys);
     if (!found) {
         return std::move(found).err();
@@ -275,6 +378,7 @@ result<std::vector<std::optional<std::string>>> store::get_all(
 
 result<list_result> store::list(const std::string& prefix, std::size_t limit,
                                 const std::string& after) {
+    impl_->commit_before_read();
     std::optional<std::string_view> start;
     if (!after.empty()) {
         start = after;
@@ -300,6 +404,7 @@ subscription store::subscribe_prefix(std::string prefix, change_handler handler)
 }
 
 result<std::vector<change_event>> store::changes_since(change_seq since, std::size_t limit) {
+    impl_->commit_before_read();
     auto rows = impl_->db.changes_since(since, limit);
     if (!rows) {
         return std::move(rows).err();
@@ -361,6 +466,7 @@ asio::awaitable<status> store::impl::async_wait_until(const std::function<result
 
 asio::awaitable<status> store::async_flush(std::chrono::milliseconds timeout) {
     const auto self = impl_;
+    self->commit_before_read();
     // Every batch queued so far has an id <= the newest one; flush waits for those only.
     // (Ids only: reading the batches themselves would cost a flush as much as an upload.)
     auto pending = self->db.outbox_status();
@@ -392,6 +498,8 @@ asio::awaitable<status> store::async_initial_sync(std::chrono::milliseconds time
 store_status store::get_status() const {
     store_status s;
     s.online = impl_->online;
+    s.group_commits = impl_->group_commits;
+    s.group_committed_writes = impl_->group_committed_writes;
     if (auto stats = impl_->db.outbox_status()) {
         s.queued_writes = static_cast<std::uint64_t>(stats->queued_ops);
         if (stats->oldest_queued_at) {
@@ -412,6 +520,7 @@ store_status store::get_status() const {
 
 asio::awaitable<void> store::async_close() {
     const auto self = impl_;
+    self->commit_before_read();  // writes already made are committed (and answered), not lost
     self->closing = true;
     self->wake_loop();
     self->wake_waiters();

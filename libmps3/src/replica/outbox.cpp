@@ -76,7 +76,56 @@ result<enqueued> replica::enqueue_local_write(std::span<const write_op> ops) {
     if (!txn) {
         return fail(std::move(txn).err());
     }
+    auto out = enqueue_in_transaction(ops);
+    if (!out) {
+        return fail(std::move(out).err());
+    }
+    if (auto done = txn->commit(); !done) {
+        return fail(std::move(done).err());
+    }
+    return out;
+}
 
+result<std::vector<result<enqueued>>> replica::enqueue_local_writes(
+    std::span<const std::span<const write_op>> batches) {
+    const auto fail = [](error e) { return with_context("enqueue_local_writes", std::move(e)); };
+    auto txn = sqlite::transaction::begin(db_, sqlite::transaction::kind::immediate);
+    if (!txn) {
+        return fail(std::move(txn).err());
+    }
+    std::vector<result<enqueued>> out;
+    out.reserve(batches.size());
+    for (const auto ops : batches) {
+        if (ops.empty()) {
+            out.emplace_back(
+                fail(error(errc::invalid_argument, "a batch needs at least one operation")));
+            continue;
+        }
+        // A savepoint per batch: one that fails leaves the others of the group intact.
+        if (auto begun = db_.exec("SAVEPOINT local_write", "begin a batch's savepoint"); !begun) {
+            return fail(std::move(begun).err());
+        }
+        auto one = enqueue_in_transaction(ops);
+        if (!one) {
+            if (auto undone = db_.exec("ROLLBACK TO local_write", "roll a batch back"); !undone) {
+                return fail(std::move(undone).err());
+            }
+            out.emplace_back(fail(std::move(one).err()));
+        } else {
+            out.emplace_back(std::move(*one));
+        }
+        if (auto released = db_.exec("RELEASE local_write", "release a batch's savepoint");
+            !released) {
+            return fail(std::move(released).err());
+        }
+    }
+    if (auto done = txn->commit(); !done) {
+        return fail(std::move(done).err());
+    }
+    return out;
+}
+
+result<enqueued> replica::enqueue_in_transaction(std::span<const write_op> ops) {
     // The visible value of each distinct key before the batch: a batch is atomic, so a
     // subscriber sees one change per key (old -> the batch's last op), never an intermediate.
     std::vector<std::string_view> keys;
@@ -93,7 +142,7 @@ result<enqueued> replica::enqueue_local_write(std::span<const write_op> ops) {
     for (const auto key : keys) {
         auto before = visible(key);
         if (!before) {
-            return fail(std::move(before).err());
+            return std::move(before).err();
         }
         old_values.push_back(*before ? std::optional<std::string>((*before)->value) : std::nullopt);
     }
@@ -104,10 +153,10 @@ result<enqueued> replica::enqueue_local_write(std::span<const write_op> ops) {
         auto stmt =
             db_.cached("INSERT INTO outbox_batch (queued_at) VALUES (?1)", "insert outbox batch");
         if (!stmt) {
-            return fail(std::move(stmt).err());
+            return std::move(stmt).err();
         }
         if (auto done = (*stmt)->bind(1, to_ms(queued_at)).run(); !done) {
-            return fail(std::move(done).err());
+            return std::move(done).err();
         }
         out.batch_id = db_.last_insert_rowid();
     }
@@ -116,11 +165,11 @@ result<enqueued> replica::enqueue_local_write(std::span<const write_op> ops) {
         auto stmt = db_.cached("INSERT INTO outbox (batch_id, key, value) VALUES (?1, ?2, ?3)",
                                "insert outbox row");
         if (!stmt) {
-            return fail(std::move(stmt).err());
+            return std::move(stmt).err();
         }
         if (auto done = (*stmt)->bind(1, out.batch_id).bind(2, op.key).bind(3, op.value).run();
             !done) {
-            return fail(std::move(done).err());
+            return std::move(done).err();
         }
         out.op_seqs.push_back(seq_from_sql(db_.last_insert_rowid()));
     }
@@ -134,12 +183,9 @@ result<enqueued> replica::enqueue_local_write(std::span<const write_op> ops) {
         auto row = append_change(keys[i], old_values[i], *last[keys[i]], std::nullopt,
                                  change_origin::local, out.batch_id);
         if (!row) {
-            return fail(std::move(row).err());
+            return std::move(row).err();
         }
         out.changes.push_back(std::move(*row));
-    }
-    if (auto done = txn->commit(); !done) {
-        return fail(std::move(done).err());
     }
     return out;
 }

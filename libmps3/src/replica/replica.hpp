@@ -106,6 +106,12 @@ class replica {
     /// transaction. Acknowledge the write only after this returns success. An empty batch is
     /// errc::invalid_argument.
     result<enqueued> enqueue_local_write(std::span<const write_op> ops);
+    /// Group commit: several atomic batches, each in its own savepoint, all in one transaction
+    /// (one fsync). A batch that fails (empty, or a statement error) is rolled back alone and
+    /// gets its error; the others commit. The outer error (BEGIN or COMMIT failing) means none
+    /// of them is in the file. Results are in the order of `batches`, seqs ascending with it.
+    result<std::vector<result<enqueued>>> enqueue_local_writes(
+        std::span<const std::span<const write_op>> batches);
     /// Up to limit batches, oldest first, queued or uploading, with their ops.
     result<std::vector<outbox_batch>> pending_batches(std::size_t limit);
     /// queued -> uploading under attempt_id, recording the content version chosen per key
@@ -175,6 +181,9 @@ class replica {
   private:
     replica(sqlite::database db, std::filesystem::path path, options opts)
         : db_(std::move(db)), path_(std::move(path)), opts_(std::move(opts)) {}
+
+    /// The body of enqueue_local_write, inside the caller's transaction (or savepoint).
+    result<enqueued> enqueue_in_transaction(std::span<const write_op> ops);
 
     // Shared by the parts (replica.cpp); each runs inside the caller's transaction.
     struct lookup_result {
