@@ -57,6 +57,10 @@ rpc_result<std::string> status_of(const ipc::request& r, const method_env& env) 
         .uinteger(st.last_seq)
         .key("initialSyncDone")
         .boolean(st.initial_sync_done)
+        .key("groupCommits")
+        .uinteger(st.group_commits)
+        .key("groupCommittedWrites")
+        .uinteger(st.group_committed_writes)
         .key("syncing");
     if (st.syncing) {
         out.begin_object()

@@ -70,6 +70,9 @@ TEST_CASE("mps3d offline: setOnline false stops all bucket traffic until setOnli
     CHECK_FALSE(st["online"].GetBool());
     CHECK(st["queuedWrites"].GetUint64() == 20);
     CHECK(st["oldestQueued"].IsString());
+    // One request at a time: each put was its own group commit.
+    CHECK(st["groupCommittedWrites"].GetUint64() == 21);
+    CHECK(st["groupCommits"].GetUint64() == 21);
     CHECK(error_code(c, "flush", R"({"timeoutMs":200})") == -32004);
     // Ten poll intervals and more: nothing may reach the server.
     const bool traffic =

@@ -320,7 +320,8 @@ TEST_CASE("ctl commands: status as a table, or the raw result with --json") {
     const char* result =
         R"({"store":"default","online":false,"queuedWrites":3,"oldestQueued":"2024-05-01T10:00:00Z",)"
         R"("lastSync":null,"clockOffsetMs":-12,"lastError":"","entriesWritten":7,"lastSeq":42,)"
-        R"("initialSyncDone":false,"syncing":{"fetched":1200,"total":10000},"futureField":{"x":1}})";
+        R"("initialSyncDone":false,"groupCommits":30,"groupCommittedWrites":41,)"
+        R"("syncing":{"fetched":1200,"total":10000},"futureField":{"x":1}})";
     auto table = answered({"status"}, ok(result));
     CHECK(table.exit_code == exit_ok);
     CHECK(table.out ==
@@ -334,6 +335,8 @@ TEST_CASE("ctl commands: status as a table, or the raw result with --json") {
           "entries written    7\n"
           "last seq           42\n"
           "initial sync done  no\n"
+          "group commits      30\n"
+          "writes in them     41\n"
           "syncing            1200 of 10000 keys fetched\n"
           "futureField        {\"x\":1}\n");
     auto raw = answered({"status", "--json"}, ok(result));
