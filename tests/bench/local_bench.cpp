@@ -32,6 +32,7 @@
 //
 // --quick runs a seconds-long version (CI): it fails when a figure could not be produced or an
 // answer was not a success, never because of a speed.
+#include "bench_report.hpp"
 #include "bucket_tools.hpp"
 #include "child_process.hpp"
 #include "daemon_process.hpp"
@@ -787,18 +788,7 @@ void write_json(const bench_options& o, const std::string& redis_v,
         w.EndObject();
     }
     w.EndArray();
-    w.Key("failures");
-    w.StartArray();
-    for (const auto& failure : failures) {
-        w.String(failure.c_str());
-    }
-    w.EndArray();
-    w.EndObject();
-    std::ofstream file(o.json_file);
-    file << out.GetString() << "\n";
-    if (!file) {
-        throw std::runtime_error("cannot write " + o.json_file);
-    }
+    mps3::test::finish_json_report(w, out, failures, o.json_file);
 }
 
 // Every group answered something in the window and nothing but successes.

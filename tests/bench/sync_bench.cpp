@@ -20,6 +20,7 @@
 //
 // --quick runs a seconds-long version (CI): it fails when a figure could not be produced, never
 // because of a time.
+#include "bench_report.hpp"
 #include "bucket_tools.hpp"
 #include "daemon_process.hpp"
 #include "process_stats.hpp"
@@ -735,18 +736,7 @@ void write_json(const bench_options& o, const std::vector<figure>& figures,
         w.EndObject();
     }
     w.EndArray();
-    w.Key("failures");
-    w.StartArray();
-    for (const auto& failure : failures) {
-        w.String(failure.c_str());
-    }
-    w.EndArray();
-    w.EndObject();
-    std::ofstream file(o.json_file);
-    file << out.GetString() << "\n";
-    if (!file) {
-        throw std::runtime_error("cannot write " + o.json_file);
-    }
+    mps3::test::finish_json_report(w, out, failures, o.json_file);
 }
 
 // Runs one step; a failure is recorded (and the figures it would give are missing).

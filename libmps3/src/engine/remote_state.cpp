@@ -58,13 +58,10 @@ asio::awaitable<result<engine::remote_state>> store::impl::async_read_remote() {
             std::vector<std::optional<result<std::string>>> bodies(keys.size());
             // Named, not a temporary in the co_await (GCC 12, docs/architecture.md).
             const auto fetch_body = [&](std::size_t i) -> asio::awaitable<bool> {
-                auto got = co_await bucket->async_get(keys[i]);
-                if (!got) {
-                    bodies[i].emplace(std::move(got).err());
-                    co_return false;
-                }
-                bodies[i].emplace(std::move(got->body));
-                co_return true;
+                auto body = co_await async_get_body(keys[i]);
+                const bool ok = body.has_value();
+                bodies[i].emplace(std::move(body));
+                co_return ok;
             };
             co_await engine::async_for_each_bounded(executor, keys.size(),
                                                     config.max_parallel_requests, fetch_body);

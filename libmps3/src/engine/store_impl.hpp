@@ -146,6 +146,8 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
     /// Settles batches left "uploading": completes those whose entry landed, requeues the rest.
     boost::asio::awaitable<status> async_recover_attempts(
         const std::vector<replica::outbox_batch>& pending);
+    /// An object's body (the machines judge bodies, not S3 metadata).
+    boost::asio::awaitable<result<std::string>> async_get_body(const std::string& key);
     /// The LastModified a LIST shows for exactly this key; nullopt when it is not listed.
     boost::asio::awaitable<result<std::optional<protocol::timestamp>>> async_listed_modified(
         const std::string& entry_key);

@@ -127,6 +127,14 @@ asio::awaitable<status> store::impl::async_poll() {
     co_return success{};
 }
 
+asio::awaitable<result<std::string>> store::impl::async_get_body(const std::string& key) {
+    auto got = co_await bucket->async_get(key);
+    if (!got) {
+        co_return std::move(got).err();
+    }
+    co_return std::move(got->body);
+}
+
 asio::awaitable<result<std::optional<protocol::timestamp>>> store::impl::async_listed_modified(
     const std::string& entry_key) {
     s3::list_options just_this;
@@ -158,12 +166,8 @@ asio::awaitable<status> store::impl::async_recover_attempts(
                 step = recovery.on_listed(modified);
             } else if (const auto* get = std::get_if<engine::recover_do::get_entry>(&step)) {
                 const std::string key(get->entry_key);
-                auto got = co_await bucket->async_get(key);
-                if (got) {
-                    step = recovery.on_got(std::move(got->body));
-                } else {
-                    step = recovery.on_got(std::move(got).err());
-                }
+                auto body = co_await async_get_body(key);
+                step = recovery.on_got(body);
             } else {
                 break;
             }
@@ -378,12 +382,8 @@ asio::awaitable<status> store::impl::async_commit_group(
             step = machine.on_put(answer_of(stored));
         } else if (const auto* get = std::get_if<engine::commit_do::get_entry>(&step)) {
             const std::string key(get->entry_key);
-            auto got = co_await bucket->async_get(key);
-            if (got) {
-                step = machine.on_got(std::move(got->body));
-            } else {
-                step = machine.on_got(std::move(got).err());
-            }
+            auto body = co_await async_get_body(key);
+            step = machine.on_got(body);
         } else if (const auto* list = std::get_if<engine::commit_do::list_entry>(&step)) {
             const std::string key(list->entry_key);
             auto modified = co_await async_listed_modified(key);
