@@ -2,6 +2,8 @@
 // Every message names what was tried (variables, profile, file path) and never a secret value.
 #include <mps3/s3/credentials.hpp>
 
+#include "s3/text.hpp"
+
 #include <unistd.h>  // environ
 
 #include <algorithm>
@@ -15,27 +17,13 @@
 namespace mps3::s3 {
 namespace {
 
+using detail::ascii_lower;
+using detail::trim;
+
 constexpr std::string_view whitespace = " \t\r\n\v\f";
 // A credentials file is a few hundred bytes; the bound keeps a path such as /dev/zero from
 // hanging the daemon at startup.
 constexpr std::size_t max_file_size = 1024 * 1024;
-
-std::string_view trim(std::string_view s) {
-    const auto first = s.find_first_not_of(whitespace);
-    if (first == std::string_view::npos) {
-        return {};
-    }
-    const auto last = s.find_last_not_of(whitespace);
-    return s.substr(first, last - first + 1);
-}
-
-std::string ascii_lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](char c) {
-        return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-    });
-    return out;
-}
 
 /// An environment variable, with "set but empty" treated as unset (as the AWS CLI does).
 std::string_view lookup(const environment& env, const std::string& name) {

@@ -2,6 +2,8 @@
 // rejection says what was wrong and what is expected, and never echoes user info (a password).
 #include <mps3/s3/endpoint.hpp>
 
+#include "s3/text.hpp"
+
 #include <algorithm>
 #include <optional>
 #include <string_view>
@@ -9,16 +11,10 @@
 namespace mps3::s3 {
 namespace {
 
-constexpr std::string_view whitespace = " \t\r\n\v\f";
-constexpr std::string_view expected_form = "expected http(s)://host[:port][/]";
+using detail::ascii_lower;
+using detail::trim;
 
-std::string_view trim(std::string_view s) {
-    const auto first = s.find_first_not_of(whitespace);
-    if (first == std::string_view::npos) {
-        return {};
-    }
-    return s.substr(first, s.find_last_not_of(whitespace) - first + 1);
-}
+constexpr std::string_view expected_form = "expected http(s)://host[:port][/]";
 
 bool is_digit(char c) {
     return c >= '0' && c <= '9';
@@ -28,14 +24,6 @@ bool is_alnum(char c) {
 }
 bool is_hex(char c) {
     return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-std::string ascii_lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](char c) {
-        return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-    });
-    return out;
 }
 
 std::string_view lookup(const environment& env, const std::string& name) {
