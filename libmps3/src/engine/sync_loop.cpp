@@ -187,6 +187,11 @@ asio::awaitable<status> store::impl::async_recover_attempts(
             ++entries_written;
             continue;
         }
+        if (!std::holds_alternative<engine::recover_do::not_landed>(step)) {
+            // Unreachable (the step bound is far above two per noted key), and never a requeue:
+            // only a definite "not landed" may upload the writes again.
+            co_return error(errc::server_error, "recovery of attempt " + attempt + " did not end");
+        }
         // Not landed (documented in docs/replica.md): upload again.
         if (auto requeued = db.requeue(recovery.batch_ids()); !requeued) {
             co_return requeued;
