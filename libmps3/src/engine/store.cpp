@@ -59,8 +59,8 @@ store::impl::impl(executor_type ex, store_config cfg, replica::replica replica_d
       db(std::move(replica_db)),
       bucket(config.make_bucket ? config.make_bucket(ex)
                                 : make_s3_bucket(ex, config.s3, config.bucket)),
-      rng(std::random_device{}()),
-      random([this] { return rng(); }),
+      rng(random_words()),
+      random([this] { return random_words(); }),
       session(config.manifest_key, random),
       online(config.start_online),
       wake(ex),

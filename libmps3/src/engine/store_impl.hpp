@@ -4,6 +4,7 @@
 
 #include "engine/applied_files.hpp"
 #include "engine/manifest_reader.hpp"
+#include "engine/os_random.hpp"
 #include "engine/poll_gate.hpp"
 #include "engine/subscription_hub.hpp"
 #include "engine/upload_pipeline.hpp"
@@ -34,7 +35,8 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
     store_config config;
     replica::replica db;
     std::unique_ptr<bucket_client> bucket;  // the S3 client, or config.make_bucket's
-    std::mt19937_64 rng;
+    engine::os_random random_words;         // content versions and session ids (os_random.hpp)
+    std::mt19937_64 rng;                    // retry jitter only, seeded from random_words
     protocol::random_source random;
     protocol::clock_estimator clock;
     protocol::writer_session session;

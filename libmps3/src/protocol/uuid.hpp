@@ -8,7 +8,8 @@
 
 namespace mps3::protocol {
 
-/// A source of uniformly random 64-bit words (the engine wraps a CSPRNG; tests a sequence).
+/// A source of uniformly random 64-bit words (the engine: the OS CSPRNG, engine/os_random.hpp;
+/// tests: a sequence).
 using random_source = std::function<std::uint64_t()>;
 
 /// "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx" in lower case, like crypto.randomUUID(): 122 bits
