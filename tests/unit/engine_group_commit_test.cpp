@@ -187,3 +187,21 @@ TEST_CASE("group commit: a commit that fails fails every write of its group, and
         co_return 0;
     });
 }
+
+TEST_CASE("group commit: a synchronous put commits the writes queued before it, in order") {
+    offline_store f;
+    run_async([&](auto ex) -> asio::awaitable<int> {
+        auto s = f.open(ex);
+        auto queued = s->async_put_all(one_put("first", "1"));
+        auto now = s->put("second", "2");
+        REQUIRE(now.has_value());
+        // One transaction for both; the write made first keeps the lower seq.
+        CHECK(s->get_status().group_commits == 1);
+        CHECK(s->get_status().group_committed_writes == 2);
+        auto first = co_await std::move(queued);
+        REQUIRE(first.has_value());
+        CHECK(first->seq < now->seq);
+        co_await s->async_close();
+        co_return 0;
+    });
+}

@@ -94,8 +94,8 @@ struct store_status {
     change_seq last_seq = 0;
     std::optional<sync_progress> syncing;  // set while a sync fetches content
     bool initial_sync_done = false;        // the bucket was read to the end since the start
-    // Group commit since the store opened (async_put_all): writes committed, and the
-    // transactions they took; their ratio is the writes per fsync.
+    // Local writes since the store opened, and the transactions that committed them; their
+    // ratio is the writes per fsync (async_put_all groups them, put_all commits at once).
     std::uint64_t group_committed_writes = 0;
     std::uint64_t group_commits = 0;
 };

@@ -157,6 +157,17 @@ status store::impl::prepare_write(std::vector<write_op>& ops) const {
     return success{};
 }
 
+std::shared_ptr<store::impl::queued_write> store::impl::queue_write(std::vector<write_op> ops) {
+    auto write = std::make_shared<queued_write>(executor, std::vector<write_op>());
+    if (auto ok = prepare_write(ops); !ok) {
+        write->outcome.emplace(std::move(ok).err());  // answered at once, never queued
+        return write;
+    }
+    write->ops = std::move(ops);
+    write_queue.push_back(write);
+    return write;
+}
+
 void store::impl::post_commit(int yields) {
     // After the handlers already queued (other clients' requests read in this turn of the
     // event loop), and after the reactor has looked for more once: those join this group.
@@ -302,16 +313,11 @@ result<write_receipt> store::del(std::string key) {
 }
 
 result<write_receipt> store::put_all(std::vector<write_op> ops) {
-    if (auto ok = impl_->prepare_write(ops); !ok) {
-        return std::move(ok).err();
-    }
-    auto queued = impl_->db.enqueue_local_write(ops);
-    if (!queued) {
-        return std::move(queued).err();
-    }
-    impl_->notify(queued->changes);
-    impl_->wake_loop();
-    return receipt_of(*queued);
+    // The group commit's own path, committed at once: with the writes queued before it, in
+    // order, so seqs and notifications keep the order the writes were made in.
+    auto write = impl_->queue_write(std::move(ops));
+    impl_->commit_before_read();
+    return std::move(*write->outcome);
 }
 
 namespace {
@@ -335,14 +341,8 @@ asio::awaitable<result<write_receipt>> store::async_put_all(std::vector<write_op
     // Not a coroutine: the write is checked and queued now, in the caller's order, so a read
     // made after this call sees it (commit_before_read) however late the result is awaited.
     const auto self = impl_;
-    auto write = std::make_shared<impl::queued_write>(self->executor, std::vector<write_op>());
-    if (auto ok = self->prepare_write(ops); !ok) {
-        write->outcome.emplace(std::move(ok).err());
-        return wait_for_commit(self, std::move(write));
-    }
-    write->ops = std::move(ops);
-    self->write_queue.push_back(write);
-    if (!self->commit_posted) {
+    auto write = self->queue_write(std::move(ops));
+    if (!write->outcome && !self->commit_posted) {
         self->commit_posted = true;
         self->post_commit(0);
     }

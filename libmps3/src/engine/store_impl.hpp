@@ -20,7 +20,6 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <list>
-#include <map>
 #include <random>
 #include <set>
 
@@ -104,6 +103,9 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
                                                     std::string_view operation,
                                                     std::string_view waiting_for);
     status validate_key(std::string_view key) const;
+    /// Checks a write and queues it for the next group commit; a write that fails the check
+    /// comes back with its outcome set and is not queued.
+    std::shared_ptr<queued_write> queue_write(std::vector<write_op> ops);
     /// Validates the keys and compacts the values of a write, in place.
     status prepare_write(std::vector<write_op>& ops) const;
     /// Commits every queued write in one transaction, then notifies and completes them in order.
