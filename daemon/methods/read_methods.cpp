@@ -1,8 +1,12 @@
 // get, getAll, list: answered from the replica (local writes included, read-your-writes), never
-// waiting for the bucket.
+// waiting for the bucket; a read of a key whose write is still being committed waits for that
+// commit (milliseconds), not the other reads.
 #include "methods/method_env.hpp"
 
 #include "rpc/json_builder.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 
 #include <algorithm>
 #include <map>
@@ -14,6 +18,7 @@
 namespace mps3::daemon::methods_detail {
 namespace {
 
+namespace asio = boost::asio;
 using ipc::rpc_error;
 using ipc::rpc_result;
 using ipc::detail::json_builder;
@@ -171,12 +176,79 @@ rpc_result<std::string> list(const ipc::request& r, const method_env& env) {
     return out.str();
 }
 
+// Whether a read must wait for local writes not yet committed (by the store's writer thread)
+// before it can see them: the store a request names when one of its keys, or a key under its
+// prefix, has such a write. Bad params wait for nothing: the handler answers them at once.
+using read_handler = rpc_result<std::string> (*)(const ipc::request&, const method_env&);
+using waits_fn = mps3::store* (*)(const ipc::params&, const method_env&);
+
+mps3::store* store_named(const ipc::params& args, const method_env& env) {
+    auto target = store_of(args, env);
+    return target ? (*target)->store.get() : nullptr;
+}
+
+mps3::store* get_waits(const ipc::params& args, const method_env& env) {
+    auto* target = store_named(args, env);
+    auto key = args.required_string("key");
+    return target && key && target->read_waits(*key, false) ? target : nullptr;
+}
+
+mps3::store* get_all_waits(const ipc::params& args, const method_env& env) {
+    auto* target = store_named(args, env);
+    auto keys = args.required_array("keys");
+    if (!target || !keys) {
+        return nullptr;
+    }
+    const auto& list = **keys;
+    for (rapidjson::SizeType i = 0; i < list.Size(); ++i) {
+        if (list[i].IsString() &&
+            target->read_waits(std::string_view(list[i].GetString(), list[i].GetStringLength()),
+                               false)) {
+            return target;
+        }
+    }
+    return nullptr;
+}
+
+mps3::store* list_waits(const ipc::params& args, const method_env& env) {
+    auto* target = store_named(args, env);
+    auto prefix = args.optional_string("prefix");
+    return target && prefix && target->read_waits(prefix->value_or(""), true) ? target : nullptr;
+}
+
+asio::awaitable<void> answer_after_writes(ipc::reply answer, ipc::request r, method_env env,
+                                          mps3::store* target, read_handler handler) {
+    auto answered = target->async_writes_answered();
+    co_await std::move(answered);
+    answer.send(handler(r, env));
+}
+
+// A read answers at once from the replica, unless it needs a write still being committed: then
+// it waits for the writes made before it (asynchronously: the other connections' reads go on)
+// and answers in the same turn as they are.
+void answer_read(const ipc::request& r, ipc::reply& answer, const method_env& env,
+                 read_handler handler, waits_fn waits) {
+    auto* target = waits(r.args(), env);
+    if (target == nullptr) {
+        answer.send(handler(r, env));
+        return;
+    }
+    asio::co_spawn(env.executor, answer_after_writes(std::move(answer), r, env, target, handler),
+                   asio::detached);
+}
+
 }  // namespace
 
 void install_read_methods(ipc::dispatcher& methods, const method_env& env) {
-    methods.add_sync("get", [env](const ipc::request& r) { return get(r, env); });
-    methods.add_sync("getAll", [env](const ipc::request& r) { return get_all(r, env); });
-    methods.add_sync("list", [env](const ipc::request& r) { return list(r, env); });
+    methods.add("get", [env](const ipc::request& r, ipc::reply& a) {
+        answer_read(r, a, env, get, get_waits);
+    });
+    methods.add("getAll", [env](const ipc::request& r, ipc::reply& a) {
+        answer_read(r, a, env, get_all, get_all_waits);
+    });
+    methods.add("list", [env](const ipc::request& r, ipc::reply& a) {
+        answer_read(r, a, env, list, list_waits);
+    });
 }
 
 }  // namespace mps3::daemon::methods_detail

@@ -34,6 +34,7 @@ struct offline_store {
 
     std::unique_ptr<store> open(asio::any_io_executor ex) {
         store_config c;
+        c.replica_lock_timeout = milliseconds(200);  // a held lock fails a commit quickly
         c.bucket = "b";
         c.replica_path = file;
         c.start_online = false;
@@ -94,7 +95,8 @@ TEST_CASE("group commit: writes made together share one transaction, answered in
         std::vector<change_seq> notified;
         auto sub =
             s->subscribe_prefix("k", [&](const change_event& e) { notified.push_back(e.seq); });
-        // Twenty clients' writes arrive in one turn of the event loop.
+        // Twenty clients' writes arrive in one turn of the event loop: the writer thread takes
+        // the first at once and the others join the next group (or more, on a busy machine).
         const auto outcomes = start_writes(*s, ex, 20);
         REQUIRE(co_await all_answered(outcomes));
         change_seq previous = 0;
@@ -105,7 +107,8 @@ TEST_CASE("group commit: writes made together share one transaction, answered in
         }
         const auto status = s->get_status();
         CHECK(status.group_committed_writes == 20);
-        CHECK(status.group_commits == 1);
+        CHECK(status.group_commits >= 1);
+        CHECK(status.group_commits < 20);  // writes shared transactions
         REQUIRE(notified.size() == 20);
         CHECK(std::is_sorted(notified.begin(), notified.end()));
         CHECK(s->get("k19").value() == "19");
@@ -141,9 +144,11 @@ TEST_CASE("group commit: the write is queued when made; a read after it sees it 
         // Not awaited yet: the write is queued, not committed, not answered. A get made now must
         // see it (the daemon's pipelined get after a put).
         auto commit = s->async_put_all(one_put("mine", "42"));
-        CHECK(s->get_status().group_committed_writes == 0);
+        CHECK(s->read_waits("mine", false));
+        CHECK_FALSE(s->read_waits("other", false));
+        CHECK(s->read_waits("mi", true));  // a list of a prefix that covers it
         CHECK(s->get("mine").value() == "42");
-        CHECK(s->get_status().group_committed_writes == 1);  // the read committed it first
+        CHECK(s->get_status().group_committed_writes == 1);  // the read waited for its commit
         auto written = co_await std::move(commit);
         REQUIRE(written.has_value());
         CHECK(written->seq > 0);
@@ -195,8 +200,8 @@ TEST_CASE("group commit: a synchronous put commits the writes queued before it, 
         auto queued = s->async_put_all(one_put("first", "1"));
         auto now = s->put("second", "2");
         REQUIRE(now.has_value());
-        // One transaction for both; the write made first keeps the lower seq.
-        CHECK(s->get_status().group_commits == 1);
+        // Both are committed when put returns (in one or two transactions, depending on when
+        // the writer thread woke); the write made first keeps the lower seq.
         CHECK(s->get_status().group_committed_writes == 2);
         auto first = co_await std::move(queued);
         REQUIRE(first.has_value());

@@ -45,6 +45,9 @@ struct store_config {
     bool start_online = true;
     bool collect_garbage = true;  // delete entries MPS3 would delete
     durability sync_mode = durability::full;
+    /// How long a write waits for another process holding the replica file's write lock (an
+    /// `sqlite3` shell, a backup) before it fails with errc::storage.
+    std::chrono::milliseconds replica_lock_timeout{5000};
     /// Added to the local clock (tests simulate skewed machines with it).
     std::chrono::milliseconds local_clock_skew{0};
     /// Tests: the bucket to talk to instead of an S3 client on `bucket` (then `s3` is unused
@@ -114,18 +117,29 @@ class store {
     store(const store&) = delete;
     store& operator=(const store&) = delete;
 
-    /// Durable in the replica when it returns (committed, fsynced per durability).
+    /// Durable in the replica when it returns (committed, fsynced per durability). Blocks the
+    /// calling thread for the commit, which runs on the store's writer thread.
     result<write_receipt> put(std::string key, std::string json);
     result<write_receipt> put_all(std::vector<write_op> ops);  // atomic: one manifest entry
     result<write_receipt> del(std::string key);
     /// The same write with group commit, for servers: writes made while a commit is running
-    /// join the next one, so concurrent clients share one transaction and one fsync. The write
-    /// is checked and queued when this is called (a read made after the call sees it); the
+    /// join the next one, so concurrent clients share one transaction and one fsync, made on
+    /// the store's writer thread while this thread goes on serving. The write is checked and
+    /// submitted when this is called (a read made after the call sees it: see read_waits); the
     /// awaitable completes when it is durable in the replica, like put_all returns. A commit that
     /// fails fails every write of its group (errc::storage). Call it on the store's executor.
     boost::asio::awaitable<result<write_receipt>> async_put_all(std::vector<write_op> ops);
 
+    /// Reads see every write made before them. A read of a key with a write still being
+    /// committed (async_put_all not answered yet) waits for that commit: get, get_all and list
+    /// block the calling thread for it. A server that must not block asks read_waits first and,
+    /// when it says so, awaits async_writes_answered before reading.
     result<std::optional<std::string>> get(const std::string& key);
+    /// Whether a read of key (with prefix: of any key starting with it) would wait for writes
+    /// still being committed. Cheap: a hash lookup, or nothing while no write is in flight.
+    [[nodiscard]] bool read_waits(std::string_view key_or_prefix, bool prefix) const;
+    /// Completes once every write made before the call is answered (committed or failed).
+    boost::asio::awaitable<void> async_writes_answered();
     /// One consistent snapshot; absent keys are nullopt.
     result<std::vector<std::optional<std::string>>> get_all(const std::vector<std::string>& keys);
     /// Keys > after with this prefix, in key order.
@@ -137,6 +151,8 @@ class store {
     subscription subscribe_key(std::string key, change_handler handler);
     subscription subscribe_prefix(std::string prefix, change_handler handler);
     /// Changes after `since` still in the change log (oldest first), for resubscribing.
+    /// Committed changes only: a write still being committed has no seq yet; subscribers hear
+    /// of it when it commits.
     result<std::vector<change_event>> changes_since(change_seq since, std::size_t limit);
 
     /// false: stop all bucket traffic now (requests in flight are cancelled); true: resume.

@@ -53,10 +53,12 @@ constexpr std::size_t max_key_bytes = 1024 - 37;
 
 }  // namespace
 
-store::impl::impl(executor_type ex, store_config cfg, replica::replica replica_db)
+store::impl::impl(executor_type ex, store_config cfg, replica::replica reader_db,
+                  replica::replica writer_db)
     : executor(ex),
       config(std::move(cfg)),
-      db(std::move(replica_db)),
+      db(std::move(reader_db)),
+      writer(engine::replica_writer::start(std::move(writer_db), ex)),
       bucket(config.make_bucket ? config.make_bucket(ex)
                                 : make_s3_bucket(ex, config.s3, config.bucket)),
       rng(random_words()),
@@ -66,6 +68,10 @@ store::impl::impl(executor_type ex, store_config cfg, replica::replica replica_d
       wake(ex),
       reader(config.manifest_key,
              [this](const std::string& message) { log(log_level::warn, message); }, {}) {}
+
+store::impl::~impl() {
+    writer->stop();  // what was submitted is committed before the file closes
+}
 
 protocol::timestamp store::impl::local_now() const {
     return protocol::to_timestamp(std::chrono::system_clock::now()) + config.local_clock_skew;
@@ -107,9 +113,18 @@ void store::impl::cache_contents(const std::vector<replica::remote_change>& chan
             items.push_back({.key = c.key, .version = c.value->version, .value = c.value->value});
         }
     }
-    if (auto cached = db.put_contents(items); !cached) {
-        log(log_level::debug, "could not cache content: " + cached.err().describe());
+    if (items.empty()) {
+        return;
     }
+    // The logger is copied: the task may outlive this store.
+    writer->submit(
+        [items = std::move(items), log = config.log](replica::replica& w) {
+            if (auto cached = w.put_contents(items); !cached && log) {
+                log(log_level::debug, "sync",
+                    "could not cache content: " + cached.err().describe());
+            }
+        },
+        {});
 }
 
 status store::impl::kv_written(result<std::vector<replica::change>> written,
@@ -123,9 +138,31 @@ status store::impl::kv_written(result<std::vector<replica::change>> written,
     return success{};
 }
 
-status store::impl::complete_upload(std::span<const std::int64_t> batch_ids,
-                                    const std::vector<replica::remote_change>& confirmed) {
-    return kv_written(db.complete_upload(batch_ids, confirmed), confirmed);
+asio::awaitable<status> store::impl::async_complete_upload(
+    std::span<const std::int64_t> batch_ids, const std::vector<replica::remote_change>& confirmed) {
+    std::vector<std::int64_t> ids(batch_ids.begin(), batch_ids.end());
+    auto shared = std::make_shared<const std::vector<replica::remote_change>>(confirmed);
+    std::vector<std::string> keys;
+    keys.reserve(confirmed.size());
+    for (const auto& change : confirmed) {
+        keys.push_back(change.key);
+    }
+    auto complete = [ids = std::move(ids), shared](replica::replica& w) {
+        return w.complete_upload(ids, *shared);
+    };
+    auto notify_and_release = [weak = weak_from_this(), shared,
+                               hold = hold_reads(std::move(keys), false)](
+                                  result<std::vector<replica::change>> written) -> status {
+        auto self = weak.lock();
+        if (!self) {
+            return error(errc::cancelled, "the store closed");
+        }
+        auto kept = self->kv_written(std::move(written), *shared);
+        self->release_reads(hold);
+        return kept;
+    };
+    co_return co_await engine::async_write_then(writer, std::move(complete),
+                                                std::move(notify_and_release));
 }
 
 void store::impl::wake_loop() {
@@ -158,68 +195,101 @@ status store::impl::prepare_write(std::vector<write_op>& ops) const {
 }
 
 std::shared_ptr<store::impl::queued_write> store::impl::queue_write(std::vector<write_op> ops) {
-    auto write = std::make_shared<queued_write>(executor, std::vector<write_op>());
+    auto write = std::make_shared<queued_write>(executor);
     if (auto ok = prepare_write(ops); !ok) {
-        write->outcome.emplace(std::move(ok).err());  // answered at once, never queued
+        write->outcome.emplace(std::move(ok).err());  // answered at once, never submitted
         return write;
     }
     write->ops = std::move(ops);
-    write_queue.push_back(write);
+    for (const auto& op : write->ops) {
+        uncommitted_keys[op.key] = write;
+    }
+    newest_uncommitted = write;
+    // The completion holds the store weakly: a write in flight does not keep a closed store.
+    writer->submit_local(write, [weak = weak_from_this(), write] {
+        if (auto self = weak.lock()) {
+            self->write_committed(write);
+        } else {
+            write->outcome.emplace(error(errc::cancelled, "the store closed"));
+            write->done.cancel();
+        }
+    });
     return write;
 }
 
-void store::impl::post_commit(int yields) {
-    // After the handlers already queued (other clients' requests read in this turn of the
-    // event loop), and after the reactor has looked for more once: those join this group.
-    asio::post(executor, [self = shared_from_this(), yields] {
-        if (!self->commit_posted) {
-            return;  // a read committed the queue meanwhile
-        }
-        if (yields < commit_yields) {
-            self->post_commit(yields + 1);
-            return;
-        }
-        self->commit_queued_writes();
-    });
-}
-
-void store::impl::commit_before_read() {
-    if (!write_queue.empty()) {
-        commit_queued_writes();
+void store::impl::write_committed(const std::shared_ptr<queued_write>& write) {
+    // In submission order, which is seq order: subscribers hear of the writes as they were made.
+    auto& committed = *write->committed;
+    if (!committed) {
+        write->outcome.emplace(committed.err());
+    } else {
+        notify(committed->changes);
+        write->outcome.emplace(receipt_of(*committed));
     }
-}
-
-void store::impl::commit_queued_writes() {
-    commit_posted = false;
-    auto group = std::move(write_queue);
-    write_queue.clear();
-    if (group.empty()) {
-        return;
-    }
-    std::vector<std::span<const write_op>> batches;
-    batches.reserve(group.size());
-    for (const auto& w : group) {
-        batches.emplace_back(w->ops);
-    }
-    auto committed = db.enqueue_local_writes(batches);
+    forget_in_flight(write);
+    write->done.cancel();
     if (committed) {
-        ++group_commits;
+        wake_loop();
     }
-    // In queue order, which is seq order: subscribers hear of the writes as they were made.
-    for (std::size_t i = 0; i < group.size(); ++i) {
-        auto& w = *group[i];
-        if (!committed) {
-            w.outcome.emplace(committed.err());
-        } else if (auto& one = (*committed)[i]; !one) {
-            w.outcome.emplace(std::move(one).err());
-        } else {
-            ++group_committed_writes;
-            notify(one->changes);
-            w.outcome.emplace(receipt_of(*one));
+}
+
+void store::impl::forget_in_flight(const std::shared_ptr<queued_write>& write) {
+    const auto forget = [&](const std::string& key) {
+        if (auto it = uncommitted_keys.find(key);
+            it != uncommitted_keys.end() && it->second == write) {
+            uncommitted_keys.erase(it);
         }
-        w.done.cancel();
+    };
+    for (const auto& op : write->ops) {
+        forget(op.key);
     }
-    wake_loop();
+    for (const auto& key : write->held) {
+        forget(key);
+    }
+    if (write->holds_all) {
+        --reads_held_whole;
+    }
+    if (newest_uncommitted == write) {
+        newest_uncommitted.reset();
+    }
+}
+
+std::shared_ptr<store::impl::queued_write> store::impl::hold_reads(std::vector<std::string> keys,
+                                                                   bool whole) {
+    auto hold = std::make_shared<queued_write>(executor);
+    hold->held = std::move(keys);
+    for (const auto& key : hold->held) {
+        uncommitted_keys[key] = hold;
+    }
+    hold->holds_all = whole;
+    if (whole) {
+        ++reads_held_whole;
+    }
+    newest_uncommitted = hold;
+    return hold;
+}
+
+void store::impl::release_reads(const std::shared_ptr<queued_write>& hold) {
+    forget_in_flight(hold);
+    hold->outcome.emplace(write_receipt{});
+    hold->done.cancel();
+}
+
+bool store::impl::read_waits_for(std::string_view key, bool prefix) const {
+    if (!newest_uncommitted) {
+        return false;
+    }
+    if (reads_held_whole > 0) {
+        return true;
+    }
+    if (!prefix) {
+        return uncommitted_keys.contains(key);
+    }
+    if (key.empty()) {
+        return true;
+    }
+    return std::any_of(uncommitted_keys.begin(), uncommitted_keys.end(),
+                       [key](const auto& entry) { return entry.first.starts_with(key); });
 }
 
 status store::impl::validate_key(std::string_view key) const {
@@ -263,6 +333,7 @@ result<std::unique_ptr<store>> store::open(executor_type executor, store_config 
     replica::options options;
     options.synchronous = config.sync_mode == durability::full ? replica::sync_mode::full
                                                                : replica::sync_mode::normal;
+    options.busy_timeout = config.replica_lock_timeout;
     auto db = replica::replica::open(config.replica_path, options);
     if (!db) {
         return std::move(db).err();
@@ -284,7 +355,17 @@ result<std::unique_ptr<store>> store::open(executor_type executor, store_config 
                                                  " belongs to store " + **recorded + ", not " +
                                                  identity);
     }
-    auto state = std::make_shared<impl>(executor, std::move(config), std::move(*db));
+    // The writer thread's connection; this one only reads from now on, so that a write made
+    // on the io thread by mistake fails loudly instead of waiting for the writer's lock.
+    auto writer_db = replica::replica::open(config.replica_path, options);
+    if (!writer_db) {
+        return std::move(writer_db).err();
+    }
+    if (auto read_only = db->forbid_writes(); !read_only) {
+        return std::move(read_only).err();
+    }
+    auto state =
+        std::make_shared<impl>(executor, std::move(config), std::move(*db), std::move(*writer_db));
     asio::co_spawn(executor, state->run_loop(), asio::detached);
     return std::unique_ptr<store>(new store(std::move(state)));
 }
@@ -313,10 +394,12 @@ result<write_receipt> store::del(std::string key) {
 }
 
 result<write_receipt> store::put_all(std::vector<write_op> ops) {
-    // The group commit's own path, committed at once: with the writes queued before it, in
-    // order, so seqs and notifications keep the order the writes were made in.
+    // The group commit's own path, waited for at once (blocking this thread for the commit):
+    // behind the writes submitted before it, so seqs and notifications keep their order.
     auto write = impl_->queue_write(std::move(ops));
-    impl_->commit_before_read();
+    if (!write->outcome) {
+        impl_->writer->wait_idle();
+    }
     return std::move(*write->outcome);
 }
 
@@ -324,33 +407,51 @@ namespace {
 
 asio::awaitable<result<write_receipt>> wait_for_commit(
     std::shared_ptr<store::impl> self, std::shared_ptr<store::impl::queued_write> write) {
-    if (!write->outcome) {
+    while (!write->outcome) {
         boost::system::error_code ec;
         co_await write->done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    }
-    if (!write->outcome) {
-        co_return error(errc::cancelled, "the store closed before the write was committed");
     }
     (void)self;  // kept alive until the write is answered
     co_return std::move(*write->outcome);
 }
 
+asio::awaitable<void> wait_for_answer(std::shared_ptr<store::impl> self,
+                                      std::shared_ptr<store::impl::queued_write> write) {
+    while (write && !write->outcome) {
+        boost::system::error_code ec;
+        co_await write->done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    (void)self;
+}
+
 }  // namespace
 
 asio::awaitable<result<write_receipt>> store::async_put_all(std::vector<write_op> ops) {
-    // Not a coroutine: the write is checked and queued now, in the caller's order, so a read
-    // made after this call sees it (commit_before_read) however late the result is awaited.
+    // Not a coroutine: the write is checked and submitted now, in the caller's order, so a read
+    // made after this call sees it (reads of its keys wait for it) however late the result is
+    // awaited.
     const auto self = impl_;
     auto write = self->queue_write(std::move(ops));
-    if (!write->outcome && !self->commit_posted) {
-        self->commit_posted = true;
-        self->post_commit(0);
-    }
     return wait_for_commit(self, std::move(write));
 }
 
+bool store::read_waits(std::string_view key_or_prefix, bool prefix) const {
+    return impl_->read_waits_for(key_or_prefix, prefix);
+}
+
+asio::awaitable<void> store::async_writes_answered() {
+    // Not a coroutine: "made before this call" is decided now.
+    return wait_for_answer(impl_, impl_->newest_uncommitted);
+}
+
+void store::impl::settle_before_read(std::string_view key, bool prefix) {
+    if (read_waits_for(key, prefix)) {
+        writer->wait_idle();
+    }
+}
+
 result<std::optional<std::string>> store::get(const std::string& key) {
-    impl_->commit_before_read();
+    impl_->settle_before_read(key, false);
     auto found = impl_->db.get(key);
     if (!found) {
         return std::move(found).err();
@@ -363,7 +464,9 @@ result<std::optional<std::string>> store::get(const std::string& key) {
 
 result<std::vector<std::optional<std::string>>> store::get_all(
     const std::vector<std::string>& keys) {
-    impl_->commit_before_read();
+    for (const auto& key : keys) {
+        impl_->settle_before_read(key, false);
+    }
     auto found = impl_->db.get_many(keys);
     if (!found) {
         return std::move(found).err();
@@ -378,7 +481,7 @@ result<std::vector<std::optional<std::string>>> store::get_all(
 
 result<list_result> store::list(const std::string& prefix, std::size_t limit,
                                 const std::string& after) {
-    impl_->commit_before_read();
+    impl_->settle_before_read(prefix, true);
     std::optional<std::string_view> start;
     if (!after.empty()) {
         start = after;
@@ -404,7 +507,8 @@ subscription store::subscribe_prefix(std::string prefix, change_handler handler)
 }
 
 result<std::vector<change_event>> store::changes_since(change_seq since, std::size_t limit) {
-    impl_->commit_before_read();
+    // Committed rows only: a write still in flight has no seq yet, and its subscribers hear of
+    // it when it commits.
     auto rows = impl_->db.changes_since(since, limit);
     if (!rows) {
         return std::move(rows).err();
@@ -466,7 +570,7 @@ asio::awaitable<status> store::impl::async_wait_until(const std::function<result
 
 asio::awaitable<status> store::async_flush(std::chrono::milliseconds timeout) {
     const auto self = impl_;
-    self->commit_before_read();
+    co_await wait_for_answer(self, self->newest_uncommitted);  // the writes made before it
     // Every batch queued so far has an id <= the newest one; flush waits for those only.
     // (Ids only: reading the batches themselves would cost a flush as much as an upload.)
     auto pending = self->db.outbox_status();
@@ -498,8 +602,8 @@ asio::awaitable<status> store::async_initial_sync(std::chrono::milliseconds time
 store_status store::get_status() const {
     store_status s;
     s.online = impl_->online;
-    s.group_commits = impl_->group_commits;
-    s.group_committed_writes = impl_->group_committed_writes;
+    s.group_commits = impl_->writer->groups();
+    s.group_committed_writes = impl_->writer->grouped_writes();
     if (auto stats = impl_->db.outbox_status()) {
         s.queued_writes = static_cast<std::uint64_t>(stats->queued_ops);
         if (stats->oldest_queued_at) {
@@ -520,7 +624,7 @@ store_status store::get_status() const {
 
 asio::awaitable<void> store::async_close() {
     const auto self = impl_;
-    self->commit_before_read();  // writes already made are committed (and answered), not lost
+    co_await wait_for_answer(self, self->newest_uncommitted);  // writes made: committed, answered
     self->closing = true;
     self->wake_loop();
     self->wake_waiters();

@@ -6,6 +6,7 @@
 #include "engine/manifest_reader.hpp"
 #include "engine/os_random.hpp"
 #include "engine/poll_gate.hpp"
+#include "engine/replica_writer.hpp"
 #include "engine/subscription_hub.hpp"
 #include "engine/upload_pipeline.hpp"
 #include "protocol/clock.hpp"
@@ -22,17 +23,22 @@
 #include <list>
 #include <random>
 #include <set>
+#include <unordered_map>
 
 namespace mps3 {
 
 namespace engine {}  // namespace engine
 
 struct store::impl : std::enable_shared_from_this<store::impl> {
-    impl(executor_type ex, store_config cfg, replica::replica replica_db);
+    impl(executor_type ex, store_config cfg, replica::replica reader_db,
+         replica::replica writer_db);
+    ~impl();
 
     executor_type executor;
     store_config config;
-    replica::replica db;
+    replica::replica db;  // the io thread's connection: reads only (PRAGMA query_only)
+    // Every write to the replica, on its own thread and connection (replica_writer.hpp).
+    std::shared_ptr<engine::replica_writer> writer;
     std::unique_ptr<bucket_client> bucket;  // the S3 client, or config.make_bucket's
     engine::os_random random_words;         // content versions and session ids (os_random.hpp)
     std::mt19937_64 rng;                    // retry jitter only, seeded from random_words
@@ -64,36 +70,48 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
     unsigned error_streak = 0;
     std::uint64_t entries_written = 0;
 
-    // Group commit of local writes (store::async_put_all): queued until the commit posted for
-    // them runs; everything queued by then goes in that one transaction.
-    struct queued_write {
-        queued_write(executor_type ex, std::vector<write_op> w)
-            : ops(std::move(w)), done(ex, std::chrono::steady_clock::time_point::max()) {}
-        std::vector<write_op> ops;
+    // Local writes (store::async_put_all) go to the writer thread, which group-commits them.
+    // Until a write is answered, reads of its keys wait for it (read_waits_for): a read sees
+    // every write made before it. The sync loop's writes that change what reads see (a remote
+    // apply, a completed upload, a dropped batch) hold reads the same way, with no ops, until
+    // their subscribers are notified: a read never shows a change before it is notified.
+    struct queued_write : engine::local_write {
+        explicit queued_write(executor_type ex)
+            : done(ex, std::chrono::steady_clock::time_point::max()) {}
         std::optional<result<write_receipt>> outcome;
         boost::asio::steady_timer done;  // cancelled once outcome is set
+        std::vector<std::string> held;   // a sync write's keys (a local write's are its ops')
+        bool holds_all = false;          // a sync write whose keys are not known beforehand
     };
-    std::vector<std::shared_ptr<queued_write>> write_queue;
-    bool commit_posted = false;
-    std::uint64_t group_commits = 0;           // transactions that committed queued writes
-    std::uint64_t group_committed_writes = 0;  // the writes they committed
+    struct key_hash {
+        using is_transparent = void;  // lookups by string_view, without a copy
+        std::size_t operator()(std::string_view key) const noexcept {
+            return std::hash<std::string_view>{}(key);
+        }
+    };
+    // Key -> the newest write of it not answered yet.
+    std::unordered_map<std::string, std::shared_ptr<queued_write>, key_hash, std::equal_to<>>
+        uncommitted_keys;
+    std::shared_ptr<queued_write> newest_uncommitted;
+    std::size_t reads_held_whole = 0;  // sync writes in flight with holds_all
 
     // --- helpers shared by the parts ---
     [[nodiscard]] protocol::timestamp local_now() const;
     void log(log_level level, const std::string& message) const;
     void observe(const s3::response_meta& meta);  // feeds the clock estimator
     void notify(const std::vector<replica::change>& changes);
-    /// Keeps the written values in the content cache, in one transaction (best effort: the
-    /// cache only saves GETs).
+    /// Keeps the written values in the content cache, in one transaction on the writer thread,
+    /// not awaited (best effort: the cache only saves GETs).
     void cache_contents(const std::vector<replica::remote_change>& changes);
     /// After a write of kv (apply_remote, complete_upload): the mirror takes `changes` and the
     /// subscribers hear of what became visible; after a failed one the mirror is forgotten.
     /// The one place that keeps the mirror exact (applied_files.hpp).
     status kv_written(result<std::vector<replica::change>> written,
                       std::span<const replica::remote_change> changes);
-    /// db.complete_upload, then kv_written.
-    status complete_upload(std::span<const std::int64_t> batch_ids,
-                           const std::vector<replica::remote_change>& confirmed);
+    /// db.complete_upload (on the writer thread), then kv_written.
+    boost::asio::awaitable<status> async_complete_upload(
+        std::span<const std::int64_t> batch_ids,
+        const std::vector<replica::remote_change>& confirmed);
     void wake_loop();
     void wake_waiters();
     /// Waits until done() (checked after every sync round), the deadline (errc::timeout, the
@@ -103,22 +121,29 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
                                                     std::string_view operation,
                                                     std::string_view waiting_for);
     status validate_key(std::string_view key) const;
-    /// Checks a write and queues it for the next group commit; a write that fails the check
-    /// comes back with its outcome set and is not queued.
+    /// Checks a write and submits it to the writer thread (the next group commit); a write that
+    /// fails the check comes back with its outcome set and is not submitted.
     std::shared_ptr<queued_write> queue_write(std::vector<write_op> ops);
     /// Validates the keys and compacts the values of a write, in place.
     status prepare_write(std::vector<write_op>& ops) const;
-    /// Commits every queued write in one transaction, then notifies and completes them in order.
-    void commit_queued_writes();
-    /// Posts the commit of the queue, letting the event loop turn `commit_yields` times first:
-    /// each turn lets the reactor read the requests that arrived meanwhile, which join the
-    /// group. Measured with mps3_bench_local (8 writers, --offline): 0 turns 3.0-3.6k puts/s,
-    /// 1 turn 5.5k/s, 2 turns 5.2-6.3k/s, 4 turns 5.7-5.9k/s (docs/benchmarks.md).
-    void post_commit(int yields);
-    static constexpr int commit_yields = 2;
-    /// A read sees every write made before it on this thread (program order, so a client's get
-    /// after its put, even pipelined, sees the put): writes still queued commit first.
-    void commit_before_read();
+    /// A write's group is over (io thread, in submission order): notify, answer, wake the loop.
+    void write_committed(const std::shared_ptr<queued_write>& write);
+    /// Registers a sync write about to be submitted that changes `keys` (all keys: `whole`):
+    /// reads of them wait until release_reads.
+    std::shared_ptr<queued_write> hold_reads(std::vector<std::string> keys, bool whole);
+    void release_reads(const std::shared_ptr<queued_write>& hold);
+    /// Drops a write or hold from the in-flight keys once it is answered.
+    void forget_in_flight(const std::shared_ptr<queued_write>& write);
+    /// Whether a read of key (or, with prefix, of any key starting with it) must wait for
+    /// writes made before it and not answered yet.
+    [[nodiscard]] bool read_waits_for(std::string_view key, bool prefix) const;
+    /// The synchronous reads' wait: blocks for the writer when read_waits_for says so.
+    void settle_before_read(std::string_view key, bool prefix);
+    /// Runs `work(replica&)` on the writer thread, after every write submitted before it.
+    template <class Work>
+    auto async_write(Work work) {
+        return engine::async_write(writer, std::move(work));
+    }
 
     // remote_state.cpp
     boost::asio::awaitable<result<engine::remote_state>> async_read_remote();
@@ -138,8 +163,10 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
     /// One upload round (engine::next_upload decides it); true when the outbox changed and the
     /// next round has work.
     boost::asio::awaitable<result<bool>> async_upload_one();
+    /// uploading -> queued, on the writer thread.
+    boost::asio::awaitable<status> async_requeue(std::span<const std::int64_t> batch_ids);
     /// queued -> uploading, with the versions chosen: before any of the group's PUTs.
-    status mark_group(engine::upload_group& group);
+    boost::asio::awaitable<status> async_mark_group(engine::upload_group& group);
     boost::asio::awaitable<status> async_put_contents(const engine::upload_group& group);
     /// Prepares, marks and PUTs the content of the group after the current one (into staged).
     boost::asio::awaitable<void> async_stage_next(std::span<const replica::outbox_batch> batches);

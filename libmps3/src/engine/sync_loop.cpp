@@ -181,7 +181,8 @@ asio::awaitable<status> store::impl::async_recover_attempts(
         }
         if (auto* landed = std::get_if<engine::recover_do::landed>(&step)) {
             log(log_level::info, "an interrupted upload had landed; not uploading it again");
-            if (auto done = complete_upload(recovery.batch_ids(), landed->confirmed); !done) {
+            auto done = co_await async_complete_upload(recovery.batch_ids(), landed->confirmed);
+            if (!done) {
                 co_return done;
             }
             ++entries_written;
@@ -193,14 +194,20 @@ asio::awaitable<status> store::impl::async_recover_attempts(
             co_return error(errc::server_error, "recovery of attempt " + attempt + " did not end");
         }
         // Not landed (documented in docs/replica.md): upload again.
-        if (auto requeued = db.requeue(recovery.batch_ids()); !requeued) {
+        if (auto requeued = co_await async_requeue(recovery.batch_ids()); !requeued) {
             co_return requeued;
         }
     }
     co_return success{};
 }
 
-status store::impl::mark_group(engine::upload_group& group) {
+asio::awaitable<status> store::impl::async_requeue(std::span<const std::int64_t> batch_ids) {
+    std::vector<std::int64_t> ids(batch_ids.begin(), batch_ids.end());
+    auto requeue = [ids = std::move(ids)](replica::replica& w) { return w.requeue(ids); };
+    co_return co_await async_write(std::move(requeue));
+}
+
+asio::awaitable<status> store::impl::async_mark_group(engine::upload_group& group) {
     // Record the attempt (versions chosen) before any PUT, so a crash leaves a trace.
     std::vector<std::pair<std::string, std::string>> versions;
     for (const auto& [ref, file] : group.prepared.update) {
@@ -211,7 +218,9 @@ status store::impl::mark_group(engine::upload_group& group) {
         }
     }
     group.attempt = protocol::uuid_v4(random);
-    return db.mark_uploading(group.batch_ids, group.attempt, versions);
+    auto mark = [ids = group.batch_ids, attempt = group.attempt, versions = std::move(versions)](
+                    replica::replica& w) { return w.mark_uploading(ids, attempt, versions); };
+    co_return co_await async_write(std::move(mark));
 }
 
 asio::awaitable<status> store::impl::async_put_contents(const engine::upload_group& group) {
@@ -246,11 +255,15 @@ asio::awaitable<void> store::impl::async_stage_next(
     // Only content: its entry waits for the current one to commit (engine::next_upload), so the
     // order of entries is the order of the queue. A group that cannot be staged is left queued.
     auto group = engine::prepare_group(batches, config.bucket, config.manifest_key, random);
-    if (!group || group->prepared.update.empty() || !mark_group(*group)) {
+    if (!group || group->prepared.update.empty()) {
+        co_return;
+    }
+    if (auto marked = co_await async_mark_group(*group); !marked) {
         co_return;
     }
     if (auto put = co_await async_put_contents(*group); !put) {
-        (void)db.requeue(group->batch_ids);  // no entry key noted: nothing of it can be in use
+        // No entry key noted: nothing of it can be in use.
+        (void)co_await async_requeue(group->batch_ids);
         co_return;
     }
     staged = std::move(*group);
@@ -278,14 +291,26 @@ asio::awaitable<result<bool>> store::impl::async_upload_one() {
     if (const auto* drop = std::get_if<engine::upload_do::drop_front>(&decision)) {
         log(log_level::error, "dropping queued write batch " + std::to_string(drop->batch_id) +
                                   ": " + drop->why.describe());
-        auto dropped = db.discard_batches(std::span<const std::int64_t>(&drop->batch_id, 1));
-        if (dropped) {
-            notify(*dropped);
-        }
+        auto discard = [id = drop->batch_id](replica::replica& w) {
+            return w.discard_batches(std::span<const std::int64_t>(&id, 1));
+        };
+        // The batch's keys are not known here: reads of any key wait for the notification.
+        auto notify_and_release = [weak = weak_from_this(), hold = hold_reads({}, true)](
+                                      result<std::vector<replica::change>> dropped) {
+            if (auto self = weak.lock()) {
+                if (dropped) {
+                    self->notify(*dropped);
+                }
+                self->release_reads(hold);
+            }
+            return status(success{});
+        };
+        (void)co_await engine::async_write_then(writer, discard, std::move(notify_and_release));
         co_return true;  // progress: look at the next batch
     }
     if (const auto* empty = std::get_if<engine::upload_do::complete_empty>(&decision)) {
-        if (auto done = complete_upload(empty->batch_ids, {}); !done) {
+        const std::vector<replica::remote_change> none;
+        if (auto done = co_await async_complete_upload(empty->batch_ids, none); !done) {
             co_return std::move(done).err();
         }
         co_return true;
@@ -293,12 +318,13 @@ asio::awaitable<result<bool>> store::impl::async_upload_one() {
     engine::upload_group group;
     if (auto* fresh = std::get_if<engine::upload_do::upload>(&decision)) {
         group = std::move(fresh->group);
-        if (auto marked = mark_group(group); !marked) {
+        if (auto marked = co_await async_mark_group(group); !marked) {
             co_return std::move(marked).err();
         }
         // Content first: an entry must never name content that is not there.
         if (auto put = co_await async_put_contents(group); !put) {
-            (void)db.requeue(group.batch_ids);  // no entry key noted: nothing of it is in use
+            // No entry key noted: nothing of it is in use.
+            (void)co_await async_requeue(group.batch_ids);
             co_return std::move(put).err();
         }
     } else {
@@ -379,7 +405,10 @@ asio::awaitable<status> store::impl::async_commit_group(
             co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
             step = machine.on_held(online && !closing);
         } else if (const auto* note = std::get_if<engine::commit_do::note_key>(&step)) {
-            step = machine.on_noted(db.note_entry_key(group.attempt, std::string(note->entry_key)));
+            auto note_key = [attempt = group.attempt, key = std::string(note->entry_key)](
+                                replica::replica& w) { return w.note_entry_key(attempt, key); };
+            auto noted = co_await async_write(std::move(note_key));
+            step = machine.on_noted(noted);
         } else if (const auto* put = std::get_if<engine::commit_do::put_entry>(&step)) {
             const std::string key(put->entry_key);
             std::string body(put->body);
@@ -402,7 +431,7 @@ asio::awaitable<status> store::impl::async_commit_group(
     if (finished->result == engine::commit_do::outcome::requeue) {
         // No entry of this group can be read: uploading the batches again cannot apply them
         // twice.
-        (void)db.requeue(group.batch_ids);
+        (void)co_await async_requeue(group.batch_ids);
     }
     if (finished->result != engine::commit_do::outcome::committed) {
         co_return *finished->failure;
@@ -450,7 +479,7 @@ asio::awaitable<status> store::impl::async_commit_group(
         confirmed.push_back({parsed->key, std::move(value)});
     }
     cache_contents(confirmed);
-    if (auto done = complete_upload(batch_ids, confirmed); !done) {
+    if (auto done = co_await async_complete_upload(batch_ids, confirmed); !done) {
         co_return done;
     }
     ++entries_written;

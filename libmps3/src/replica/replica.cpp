@@ -309,4 +309,11 @@ result<std::optional<change>> replica::log_if_changed(std::string_view key,
     return std::optional<change>(std::move(*row));
 }
 
+status replica::forbid_writes() {
+    if (auto done = db_.exec("PRAGMA query_only = 1", "set query_only"); !done) {
+        return with_context("replica " + path_.string(), std::move(done).err());
+    }
+    return success{};
+}
+
 }  // namespace mps3::replica

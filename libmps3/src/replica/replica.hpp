@@ -176,6 +176,10 @@ class replica {
 
     result<connection_settings> settings();
 
+    /// PRAGMA query_only: from now on every write through this connection fails (the store's
+    /// reading connection, next to the writer thread's).
+    status forbid_writes();
+
     [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
 
   private:
