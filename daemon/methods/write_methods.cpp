@@ -85,7 +85,8 @@ asio::awaitable<void> write_and_answer(ipc::reply answer, mps3::store* target,
 void answer_write(ipc::reply& answer, const method_env& env, named_store& target,
                   std::vector<write_op> ops, const write_mode& mode) {
     // Queued now, while this line is handled: the lines after it (a pipelined get) see it.
-    auto commit = target.store->async_put_all(std::move(ops));
+    // value_text made the values compact JSON from the parsed request: no second parse.
+    auto commit = target.store->async_put_all(std::move(ops), mps3::store::json_text::compact);
     asio::co_spawn(env.executor,
                    write_and_answer(std::move(answer), target.store.get(), std::move(commit), mode),
                    asio::detached);

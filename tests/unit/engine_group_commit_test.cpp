@@ -210,3 +210,26 @@ TEST_CASE("group commit: a synchronous put commits the writes queued before it, 
         co_return 0;
     });
 }
+
+TEST_CASE("group commit: values are compacted unless the caller says they already are") {
+    offline_store f;
+    run_async([&](auto ex) -> asio::awaitable<int> {
+        auto s = f.open(ex);
+        auto loose = s->async_put_all(one_put("loose", R"({ "a" : [1, 2] })"));
+        auto loose_done = co_await std::move(loose);
+        REQUIRE(loose_done.has_value());
+        CHECK(s->get("loose").value() == R"({"a":[1,2]})");
+        // Not JSON at all: refused when the store parses it...
+        auto refused = s->async_put_all(one_put("bad", "{oops"));
+        auto refused_done = co_await std::move(refused);
+        CHECK_FALSE(refused_done.has_value());
+        // ...taken as is when the caller vouches for it (the daemon's parser made it).
+        auto trusted =
+            s->async_put_all(one_put("compact", R"({"b":true})"), store::json_text::compact);
+        auto trusted_done = co_await std::move(trusted);
+        REQUIRE(trusted_done.has_value());
+        CHECK(s->get("compact").value() == R"({"b":true})");
+        co_await s->async_close();
+        co_return 0;
+    });
+}

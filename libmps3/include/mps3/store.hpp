@@ -129,6 +129,13 @@ class store {
     /// awaitable completes when it is durable in the replica, like put_all returns. A commit that
     /// fails fails every write of its group (errc::storage). Call it on the store's executor.
     boost::asio::awaitable<result<write_receipt>> async_put_all(std::vector<write_op> ops);
+    /// How the values of a write arrive. `any`: JSON text in any layout, parsed and compacted
+    /// here. `compact`: compact JSON a JSON writer just produced from a parsed document (the
+    /// daemon's request parser), taken as is: parsing it again would only cost time (a third
+    /// of a pipelined put's CPU). Anything else is a bug in the caller.
+    enum class json_text { any, compact };
+    boost::asio::awaitable<result<write_receipt>> async_put_all(std::vector<write_op> ops,
+                                                                json_text values);
 
     /// Reads see every write made before them. A read of a key with a write still being
     /// committed (async_put_all not answered yet) waits for that commit: get, get_all and list

@@ -175,7 +175,7 @@ void store::impl::wake_waiters() {
     }
 }
 
-status store::impl::prepare_write(std::vector<write_op>& ops) const {
+status store::impl::prepare_write(std::vector<write_op>& ops, store::json_text values) const {
     if (ops.empty()) {
         return error(errc::invalid_argument, "a write needs at least one key");
     }
@@ -183,7 +183,7 @@ status store::impl::prepare_write(std::vector<write_op>& ops) const {
         if (auto ok = validate_key(op.key); !ok) {
             return ok;
         }
-        if (op.value) {
+        if (op.value && values == store::json_text::any) {
             auto compact = compact_json(*op.value);
             if (!compact) {
                 return std::move(compact).err();
@@ -194,9 +194,10 @@ status store::impl::prepare_write(std::vector<write_op>& ops) const {
     return success{};
 }
 
-std::shared_ptr<store::impl::queued_write> store::impl::queue_write(std::vector<write_op> ops) {
+std::shared_ptr<store::impl::queued_write> store::impl::queue_write(std::vector<write_op> ops,
+                                                                    store::json_text values) {
     auto write = std::make_shared<queued_write>(executor);
-    if (auto ok = prepare_write(ops); !ok) {
+    if (auto ok = prepare_write(ops, values); !ok) {
         write->outcome.emplace(std::move(ok).err());  // answered at once, never submitted
         return write;
     }
@@ -396,7 +397,7 @@ result<write_receipt> store::del(std::string key) {
 result<write_receipt> store::put_all(std::vector<write_op> ops) {
     // The group commit's own path, waited for at once (blocking this thread for the commit):
     // behind the writes submitted before it, so seqs and notifications keep their order.
-    auto write = impl_->queue_write(std::move(ops));
+    auto write = impl_->queue_write(std::move(ops), json_text::any);
     if (!write->outcome) {
         impl_->writer->wait_idle();
     }
@@ -427,11 +428,16 @@ asio::awaitable<void> wait_for_answer(std::shared_ptr<store::impl> self,
 }  // namespace
 
 asio::awaitable<result<write_receipt>> store::async_put_all(std::vector<write_op> ops) {
+    return async_put_all(std::move(ops), json_text::any);
+}
+
+asio::awaitable<result<write_receipt>> store::async_put_all(std::vector<write_op> ops,
+                                                            json_text values) {
     // Not a coroutine: the write is checked and submitted now, in the caller's order, so a read
     // made after this call sees it (reads of its keys wait for it) however late the result is
     // awaited.
     const auto self = impl_;
-    auto write = self->queue_write(std::move(ops));
+    auto write = self->queue_write(std::move(ops), values);
     return wait_for_commit(self, std::move(write));
 }
 

@@ -123,9 +123,9 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
     status validate_key(std::string_view key) const;
     /// Checks a write and submits it to the writer thread (the next group commit); a write that
     /// fails the check comes back with its outcome set and is not submitted.
-    std::shared_ptr<queued_write> queue_write(std::vector<write_op> ops);
-    /// Validates the keys and compacts the values of a write, in place.
-    status prepare_write(std::vector<write_op>& ops) const;
+    std::shared_ptr<queued_write> queue_write(std::vector<write_op> ops, store::json_text values);
+    /// Validates the keys and (json_text::any) compacts the values of a write, in place.
+    status prepare_write(std::vector<write_op>& ops, store::json_text values) const;
     /// A write's group is over (io thread, in submission order): notify, answer, wake the loop.
     void write_committed(const std::shared_ptr<queued_write>& write);
     /// Registers a sync write about to be submitted that changes `keys` (all keys: `whole`):
