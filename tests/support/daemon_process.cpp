@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
@@ -46,6 +47,10 @@ bool answers_status(const std::filesystem::path& socket_path) {
 }  // namespace
 
 std::string mps3d_path() {
+    // Another build's daemon, for A/B benchmarks in one sitting (docs/benchmarks.md).
+    if (const char* other = std::getenv("MPS3_TEST_MPS3D"); other != nullptr && *other != '\0') {
+        return other;
+    }
     return MPS3D_PATH;
 }
 
