@@ -23,6 +23,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace mps3::daemon {
 namespace {
@@ -188,20 +189,31 @@ int run_daemon(const daemon_settings& settings, const s3::environment& env,
     daemon_state d{settings, options,     make_log_sink(settings.level, format), {}, {},
                    false,    exit_flushed};
 
-    if (auto dir = prepare_state_dir(settings.state_dir); !dir) {
-        d.log(log_level::error, "daemon", dir.err().describe());
-        return exit_fatal;
-    }
+    // Every store's configuration first: one that can never work stops mps3d before anything
+    // is created or opened, with exit code 2 (no restart: systemd's RestartPreventExitStatus).
+    std::vector<store_config> configs;
     for (const auto& s : settings.stores) {
         auto config = make_store_config(s, settings, env, d.log);
         if (!config) {
             d.log(log_level::error, "daemon", config.err().describe());
             return exit_usage;
         }
-        auto opened = store::open(io.get_executor(), std::move(*config));
+        configs.push_back(std::move(*config));
+    }
+    if (auto dir = prepare_state_dir(settings.state_dir); !dir) {
+        d.log(log_level::error, "daemon", dir.err().describe());
+        return exit_fatal;
+    }
+    for (std::size_t i = 0; i < settings.stores.size(); ++i) {
+        const auto& s = settings.stores[i];
+        auto opened = store::open(io.get_executor(), std::move(configs[i]));
         if (!opened) {
-            d.log(log_level::error, "daemon", "store '" + s.name + "': " + opened.err().describe());
-            return exit_fatal;
+            d.log(log_level::error, "daemon",
+                  "store '" + s.name + "' (" + s.origin + "): " + opened.err().describe());
+            // A replica that belongs to another bucket or manifest is the configuration's
+            // mistake too; a replica that cannot be opened or read is not.
+            const bool configuration = opened.err().code == make_error_code(errc::invalid_argument);
+            return configuration ? exit_usage : exit_fatal;
         }
         d.log(log_level::info, "daemon",
               "store " + s.name + ": bucket " + s.bucket + ", manifest " + s.manifest +

@@ -53,6 +53,13 @@ struct store_config {
     log_sink log;
 };
 
+/// What store::open checks before it opens anything, for callers that report a bad
+/// configuration before doing anything else (mps3d exits 2): the bucket name (S3's rules,
+/// stricter for AWS's virtual-hosted addressing), the manifest key (its entry keys must be
+/// object keys), credentials present, the replica path, the limits. errc::invalid_argument (or
+/// errc::no_credentials) with a message naming the setting; never a secret.
+status check_store_config(const store_config& config);
+
 /// One visible change of one key.
 struct change_event {
     change_seq seq = 0;

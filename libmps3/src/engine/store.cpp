@@ -44,10 +44,6 @@ write_receipt receipt_of(const replica::enqueued& queued) {
     return receipt;
 }
 
-// More requests in flight than any S3 service welcomes from one client (AWS S3 answers
-// SlowDown well before), and more sockets than a default RLIMIT_NOFILE leaves for the socket.
-constexpr std::size_t max_parallel_limit = 512;
-
 // S3 keys are at most 1024 bytes; a content object is "<key>@<36-character uuid>".
 constexpr std::size_t max_key_bytes = 1024 - 37;
 
@@ -244,15 +240,8 @@ status store::impl::validate_key(std::string_view key) const {
 }
 
 result<std::unique_ptr<store>> store::open(executor_type executor, store_config config) {
-    if (config.bucket.empty() || config.manifest_key.empty()) {
-        return error(errc::invalid_argument, "a store needs a bucket and a manifest key");
-    }
-    if (config.replica_path.empty()) {
-        return error(errc::invalid_argument, "a store needs a replica path");
-    }
-    if (config.max_parallel_requests == 0 || config.max_parallel_requests > max_parallel_limit) {
-        return error(errc::invalid_argument,
-                     "max_parallel_requests must be 1 to " + std::to_string(max_parallel_limit));
+    if (auto ok = check_store_config(config); !ok) {
+        return std::move(ok).err();
     }
     // One connection per request in flight: keep-alive makes them reusable across syncs.
     config.s3.max_connections = std::max(config.s3.max_connections, config.max_parallel_requests);
