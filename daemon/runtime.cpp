@@ -136,18 +136,30 @@ asio::awaitable<bool> flush_all(daemon_state& d) {
     co_return all_flushed;
 }
 
-// What `systemctl status mps3d` shows, refreshed every 10 s: queue and connectivity.
+// What `systemctl status mps3d` shows, refreshed every 10 s: queue and connectivity. A store
+// whose syncs fail is still "online" (its traffic is not paused), so failing ones are counted
+// apart: the first place an operator looks says that someone must act.
 asio::awaitable<void> report_status(daemon_state& d, asio::steady_timer& timer) {
     while (!d.stopping) {
         std::uint64_t queued = 0;
         std::size_t offline = 0;
+        std::size_t failing = 0;
+        std::size_t persistent = 0;
         for (const auto& s : d.stores.all()) {
             const auto st = s.store->get_status();
             queued += st.queued_writes;
             offline += st.online ? 0 : 1;
+            failing += st.error_kind == sync_error_kind::none ? 0 : 1;
+            persistent += st.error_kind == sync_error_kind::persistent ? 1 : 0;
+        }
+        std::string syncs;
+        if (failing > 0) {
+            syncs = std::to_string(failing) + " failing to sync" +
+                    (persistent > 0 ? " (" + std::to_string(persistent) + " persistent)" : "") +
+                    ", ";
         }
         notify_status(describe_stores(d.stores) + ", " + std::to_string(offline) + " offline, " +
-                      std::to_string(queued) + " writes queued, " +
+                      syncs + std::to_string(queued) + " writes queued, " +
                       std::to_string(d.server->connections()) + " connections");
         timer.expires_after(std::chrono::seconds(10));
         auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));

@@ -1,5 +1,8 @@
 // mps3d and the errors no retry fixes (issue 11). A configuration that can never work stops it
-// at start with exit code 2 and a message naming the setting.
+// at start with exit code 2 and a message naming the setting; an error only the server's owner
+// or the operator can fix (here a bucket that does not exist: NoSuchBucket) leaves local service
+// running, shows in `status`, is logged once rather than once per try, and the queue goes up by
+// itself once the bucket exists.
 #include "bucket_tools.hpp"
 #include "daemon_process.hpp"
 #include "rpc_calls.hpp"
@@ -15,6 +18,14 @@ namespace {
 
 using namespace mps3::test;
 using namespace std::chrono_literals;
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
+        ++n;
+    }
+    return n;
+}
 
 struct start_attempt {
     std::filesystem::path dir = make_temp_dir("cfgerr");
@@ -119,4 +130,83 @@ TEST_CASE("mps3d: a configuration no retry can fix exits 2 at start, naming the 
         CHECK_MESSAGE(r.err.find("no credentials") != std::string::npos, r.err);
     }
     CHECK(t.nothing_created());
+}
+
+TEST_CASE(
+    "mps3d: a bucket that does not exist: served locally, shown in status, logged once, "
+    "recovered by itself once it exists") {
+    const std::string bucket = unique_bucket("nobucket");  // not created yet
+    const auto dir = make_temp_dir("nobucket");
+    daemon_process d(shared_server(), daemon_options{bucket, "manifest.json", dir / "d"});
+    d.start();
+    auto c = connect_to(d);
+
+    // Local service does not wait for the bucket.
+    for (int i = 0; i < 5; ++i) {
+        call(c, "put",
+             R"({"key":"k/)" + std::to_string(i) + R"(","value":)" + std::to_string(i) + "}");
+    }
+    CHECK(compact_json(call(c, "get", R"({"key":"k/3"})")["value"]) == "3");
+
+    // Several tries, all failing the same way: status says so, the log says it once.
+    rapidjson::Document st;
+    const bool failing = wait_until(
+        [&] {
+            st = call(c, "status", "{}");
+            return st["lastErrorKind"].IsString() && st["failedAttempts"].GetUint64() >= 3;
+        },
+        60s);
+    REQUIRE_MESSAGE(failing, "status: " << compact_json(st) << "\nlog:\n" << d.log());
+    CHECK(std::string(st["lastErrorKind"].GetString()) == "persistent");
+    CHECK(std::string(st["lastError"].GetString()).find("NoSuchBucket") != std::string::npos);
+    CHECK(st["online"].GetBool());
+    CHECK(st["queuedWrites"].GetUint64() == 5);
+    CHECK(st["failingSince"].IsString());
+    CHECK(st["nextAttempt"].IsString());
+    CHECK(st["lastSync"].IsNull());
+
+    // Writes while it backs off neither cut the backoff short nor add log lines.
+    const auto attempts_before = st["failedAttempts"].GetUint64();
+    for (int i = 5; i < 25; ++i) {
+        call(c, "put",
+             R"({"key":"k/)" + std::to_string(i) + R"(","value":)" + std::to_string(i) + "}");
+    }
+    st = call(c, "status", "{}");
+    CHECK(st["failedAttempts"].GetUint64() <= attempts_before + 2);
+    CHECK(st["queuedWrites"].GetUint64() == 25);
+
+    const auto while_failing = d.log();
+    CHECK_MESSAGE(count_of(while_failing, "sync failed") == 1, while_failing);
+    CHECK(count_of(while_failing,
+                   "level=error component=sync msg=\"store default: sync failed "
+                   "(persistent: create the bucket") == 1);
+
+    // `mps3ctl status` shows it too.
+    const auto table = d.ctl({"status"});
+    CHECK(table.exit_code == 0);
+    CHECK_MESSAGE(table.out.find("error kind         persistent") != std::string::npos, table.out);
+
+    // The operator creates the bucket: the queue goes up without anyone touching mps3d.
+    create_bucket_now(shared_server(), bucket);
+    const bool recovered = wait_until(
+        [&] {
+            st = call(c, "status", "{}");
+            return st["queuedWrites"].GetUint64() == 0 && st["lastErrorKind"].IsNull();
+        },
+        60s);
+    REQUIRE_MESSAGE(recovered, "status: " << compact_json(st) << "\nlog:\n" << d.log());
+    CHECK(std::string(st["lastError"].GetString()).empty());
+    CHECK(st["failedAttempts"].GetUint64() == 0);
+    CHECK(st["failingSince"].IsNull());
+    CHECK(st["lastSync"].IsString());
+
+    const auto bucket_state = read_bucket_now(shared_server(), bucket);
+    CHECK(bucket_state.size() == 25);
+    CHECK(bucket_state.at("k/24") == "24");
+
+    const auto after = d.log();
+    CHECK_MESSAGE(count_of(after, "sync failed") == 1, after);
+    CHECK_MESSAGE(count_of(after, "sync recovered after ") == 1, after);
+    CHECK(d.stop() == 0);
+    std::filesystem::remove_all(dir);
 }

@@ -68,8 +68,8 @@ status check_store_config(const store_config& config) {
     if (config.max_parallel_requests == 0 || config.max_parallel_requests > max_parallel_limit) {
         return invalid("max_parallel_requests must be 1 to " + std::to_string(max_parallel_limit));
     }
-    if (config.poll_interval.count() <= 0) {
-        return invalid("poll_interval must be positive");
+    if (config.poll_interval.count() <= 0 || config.max_persistent_backoff.count() <= 0) {
+        return invalid("poll_interval and max_persistent_backoff must be positive");
     }
     return success{};
 }

@@ -61,7 +61,9 @@ store::impl::impl(executor_type ex, store_config cfg, replica::replica replica_d
       online(config.start_online),
       wake(ex),
       reader(config.manifest_key,
-             [this](const std::string& message) { log(log_level::warn, message); }, {}) {}
+             [this](const std::string& message) { log(log_level::warn, message); }, {}),
+      health({.poll_interval = config.poll_interval,
+              .persistent_cap = config.max_persistent_backoff}) {}
 
 protocol::timestamp store::impl::local_now() const {
     return protocol::to_timestamp(std::chrono::system_clock::now()) + config.local_clock_skew;
@@ -126,6 +128,12 @@ status store::impl::complete_upload(std::span<const std::int64_t> batch_ids,
 
 void store::impl::wake_loop() {
     wake.cancel();
+}
+
+void store::impl::nudge_loop() {
+    if (!health.failing()) {
+        wake.cancel();
+    }
 }
 
 void store::impl::wake_waiters() {
@@ -215,7 +223,7 @@ void store::impl::commit_queued_writes() {
         }
         w.done.cancel();
     }
-    wake_loop();
+    nudge_loop();
 }
 
 status store::impl::validate_key(std::string_view key) const {
@@ -439,8 +447,8 @@ asio::awaitable<status> store::impl::async_wait_until(const std::function<result
         if (std::chrono::steady_clock::now() >= deadline) {
             std::string why =
                 online ? std::string(waiting_for) : "offline, " + std::string(waiting_for);
-            if (!last_error.empty()) {
-                why += " (last error: " + last_error + ")";
+            if (health.failing()) {
+                why += " (last error: " + health.last_error() + ")";
             }
             co_return error(errc::timeout, std::string(operation) + " timed out: " + why);
         }
@@ -500,7 +508,15 @@ store_status store::get_status() const {
     }
     s.last_sync = impl_->last_sync;
     s.clock_offset = impl_->clock.offset();
-    s.last_error = impl_->last_error;
+    const auto& health = impl_->health;
+    s.last_error = health.last_error();
+    if (const auto kind = health.kind()) {
+        s.error_kind = *kind == engine::failure_kind::persistent ? sync_error_kind::persistent
+                                                                 : sync_error_kind::transient;
+    }
+    s.failed_attempts = health.failures();
+    s.failing_since = health.failing_since();
+    s.next_attempt = impl_->next_attempt;
     s.entries_written = impl_->entries_written;
     s.syncing = impl_->syncing;
     s.initial_sync_done = impl_->initial_sync_done;
