@@ -2,8 +2,12 @@
 
 #include "ini.hpp"
 
+#include <mps3/s3/endpoint.hpp>
+#include <mps3/s3/names.hpp>
+
 #include <charconv>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -98,6 +102,9 @@ status apply_daemon_entry(daemon_settings& s, const ini_entry& e) {
 }
 
 status apply_store_entry(store_settings& s, const ini_entry& e) {
+    if (auto why = store_value_problem(e.key, e.value); !why.empty()) {
+        return bad(e, why);
+    }
     if (e.key == "endpoint") {
         s.endpoint = e.value;
     } else if (e.key == "region") {
@@ -143,6 +150,27 @@ status apply_store_entry(store_settings& s, const ini_entry& e) {
 }
 
 }  // namespace
+
+std::string store_value_problem(std::string_view key, std::string_view value) {
+    if (key == "bucket") {
+        if (auto why = s3::bucket_name_problem(value); !why.empty()) {
+            return why + ": '" + std::string(value) + "'";
+        }
+    } else if (key == "endpoint") {
+        if (auto parsed = s3::endpoint::parse(value); !parsed) {
+            return parsed.err().message;  // quotes the URL, never user info
+        }
+    } else if (key == "region") {
+        if (auto why = s3::region_name_problem(value); !why.empty()) {
+            return why + ": '" + std::string(value) + "'";
+        }
+    } else if (key == "manifest") {
+        if (value.empty()) {
+            return "the manifest key must not be empty";
+        }
+    }
+    return {};
+}
 
 result<log_level> parse_log_level(std::string_view text) {
     for (auto level : {log_level::trace, log_level::debug, log_level::info, log_level::warn,
@@ -194,6 +222,7 @@ status apply_config_text(daemon_settings& settings, std::string_view text) {
             }
             store_settings store;
             store.name = section.name;
+            store.origin = "line " + std::to_string(section.line);
             for (const auto& e : section.entries) {
                 if (auto ok = apply_store_entry(store, e); !ok) {
                     return ok;
@@ -222,8 +251,12 @@ status apply_config_file(daemon_settings& settings, const std::filesystem::path&
     }
     std::ostringstream text;
     text << in.rdbuf();
+    const auto stores_before = settings.stores.size();
     if (auto ok = apply_config_text(settings, text.str()); !ok) {
         return error(errc::invalid_argument, path.string() + ": " + ok.err().message);
+    }
+    for (auto i = stores_before; i < settings.stores.size(); ++i) {
+        settings.stores[i].origin = path.string() + " " + settings.stores[i].origin;
     }
     settings.config_file = path;
     return success{};
@@ -237,6 +270,7 @@ status finalize(daemon_settings& settings) {
                          settings.config_file.string());
     }
     std::set<std::string> names;
+    std::map<std::filesystem::path, std::string> replicas;  // path -> the store using it
     for (auto& store : settings.stores) {
         if (!names.insert(store.name).second) {
             return error(errc::invalid_argument, "store '" + store.name + "' is configured twice");
@@ -246,6 +280,18 @@ status finalize(daemon_settings& settings) {
         }
         if (store.replica.empty()) {
             store.replica = settings.state_dir / (store.name + ".sqlite");
+        }
+        // A replica is bound to one store: a second one would be refused when it opens it, or,
+        // with the same bucket and manifest, would share its queue.
+        std::error_code ec;
+        auto canonical = std::filesystem::weakly_canonical(store.replica, ec);
+        if (ec) {
+            canonical = store.replica.lexically_normal();
+        }
+        if (auto [it, fresh] = replicas.emplace(canonical, store.name); !fresh) {
+            return error(errc::invalid_argument,
+                         "stores '" + it->second + "' and '" + store.name + "' share the replica " +
+                             store.replica.string() + "; give each its own `replica`");
         }
     }
     return success{};

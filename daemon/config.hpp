@@ -27,6 +27,8 @@ struct store_settings {
     bool collect_garbage = true;
     durability sync_mode = durability::full;
     std::filesystem::path replica;  // empty: <state_dir>/<name>.sqlite
+    /// Where it was configured, for messages: "FILE line N", "the command line", or both.
+    std::string origin;
 };
 
 struct daemon_settings {
@@ -48,17 +50,24 @@ daemon_settings default_settings(const s3::environment& env, bool system_service
                                  std::uint32_t uid);
 
 /// Applies a configuration file's text onto settings: a [daemon] section and one
-/// [store "NAME"] section per store. Unknown sections or keys and bad values are errors that
-/// name the line.
+/// [store "NAME"] section per store. Unknown sections or keys and bad values (a bucket name,
+/// endpoint URL or region no request could carry included) are errors that name the line.
 status apply_config_text(daemon_settings& settings, std::string_view text);
 
 /// Reads and applies the file; a missing file is fine unless `required`.
 status apply_config_file(daemon_settings& settings, const std::filesystem::path& path,
                          bool required);
 
-/// Final checks: at least one store, unique names, a bucket each; fills replica paths.
+/// Final checks: at least one store, unique names, a bucket each, no replica file shared;
+/// fills replica paths.
 status finalize(daemon_settings& settings);
 
 result<log_level> parse_log_level(std::string_view text);
+
+/// Why a store setting's value can never work, or "" when it may: `key` is "bucket",
+/// "endpoint", "region" or "manifest" (the file's keys; the flags of the same names use it too).
+/// The bucket is checked by the rules of every S3 server; AWS's stricter ones once the endpoint
+/// is known (make_store_config).
+std::string store_value_problem(std::string_view key, std::string_view value);
 
 }  // namespace mps3::daemon

@@ -12,6 +12,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace {
 
@@ -33,11 +34,13 @@ store_settings& flag_store(daemon_settings& settings, const flags& f) {
     const auto name = f.store_name.value_or("default");
     for (auto& s : settings.stores) {
         if (s.name == name) {
+            s.origin += ", with command-line flags";
             return s;
         }
     }
     store_settings fresh;
     fresh.name = name;
+    fresh.origin = "the command line";
     settings.stores.push_back(std::move(fresh));
     return settings.stores.back();
 }
@@ -65,6 +68,20 @@ status apply_flags(daemon_settings& settings, const flags& f) {
     }
     if (!has_store_flags(f)) {
         return success{};
+    }
+    // Values no request could carry are refused here, naming the flag (config.cpp does the
+    // same for the file's keys, naming the line).
+    const std::pair<const char*, const std::optional<std::string>*> checked[] = {
+        {"bucket", &f.bucket},
+        {"endpoint", &f.endpoint},
+        {"region", &f.region},
+        {"manifest", &f.manifest}};
+    for (const auto& [key, value] : checked) {
+        if (*value) {
+            if (auto why = store_value_problem(key, **value); !why.empty()) {
+                return error(errc::invalid_argument, "--" + std::string(key) + ": " + why);
+            }
+        }
     }
     auto& s = flag_store(settings, f);
     if (f.bucket) {

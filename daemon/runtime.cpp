@@ -23,6 +23,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace mps3::daemon {
 namespace {
@@ -135,18 +136,30 @@ asio::awaitable<bool> flush_all(daemon_state& d) {
     co_return all_flushed;
 }
 
-// What `systemctl status mps3d` shows, refreshed every 10 s: queue and connectivity.
+// What `systemctl status mps3d` shows, refreshed every 10 s: queue and connectivity. A store
+// whose syncs fail is still "online" (its traffic is not paused), so failing ones are counted
+// apart: the first place an operator looks says that someone must act.
 asio::awaitable<void> report_status(daemon_state& d, asio::steady_timer& timer) {
     while (!d.stopping) {
         std::uint64_t queued = 0;
         std::size_t offline = 0;
+        std::size_t failing = 0;
+        std::size_t persistent = 0;
         for (const auto& s : d.stores.all()) {
             const auto st = s.store->get_status();
             queued += st.queued_writes;
             offline += st.online ? 0 : 1;
+            failing += st.error_kind == sync_error_kind::none ? 0 : 1;
+            persistent += st.error_kind == sync_error_kind::persistent ? 1 : 0;
+        }
+        std::string syncs;
+        if (failing > 0) {
+            syncs = std::to_string(failing) + " failing to sync" +
+                    (persistent > 0 ? " (" + std::to_string(persistent) + " persistent)" : "") +
+                    ", ";
         }
         notify_status(describe_stores(d.stores) + ", " + std::to_string(offline) + " offline, " +
-                      std::to_string(queued) + " writes queued, " +
+                      syncs + std::to_string(queued) + " writes queued, " +
                       std::to_string(d.server->connections()) + " connections");
         timer.expires_after(std::chrono::seconds(10));
         auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -188,20 +201,31 @@ int run_daemon(const daemon_settings& settings, const s3::environment& env,
     daemon_state d{settings, options,     make_log_sink(settings.level, format), {}, {},
                    false,    exit_flushed};
 
-    if (auto dir = prepare_state_dir(settings.state_dir); !dir) {
-        d.log(log_level::error, "daemon", dir.err().describe());
-        return exit_fatal;
-    }
+    // Every store's configuration first: one that can never work stops mps3d before anything
+    // is created or opened, with exit code 2 (no restart: systemd's RestartPreventExitStatus).
+    std::vector<store_config> configs;
     for (const auto& s : settings.stores) {
         auto config = make_store_config(s, settings, env, d.log);
         if (!config) {
             d.log(log_level::error, "daemon", config.err().describe());
             return exit_usage;
         }
-        auto opened = store::open(io.get_executor(), std::move(*config));
+        configs.push_back(std::move(*config));
+    }
+    if (auto dir = prepare_state_dir(settings.state_dir); !dir) {
+        d.log(log_level::error, "daemon", dir.err().describe());
+        return exit_fatal;
+    }
+    for (std::size_t i = 0; i < settings.stores.size(); ++i) {
+        const auto& s = settings.stores[i];
+        auto opened = store::open(io.get_executor(), std::move(configs[i]));
         if (!opened) {
-            d.log(log_level::error, "daemon", "store '" + s.name + "': " + opened.err().describe());
-            return exit_fatal;
+            d.log(log_level::error, "daemon",
+                  "store '" + s.name + "' (" + s.origin + "): " + opened.err().describe());
+            // A replica that belongs to another bucket or manifest is the configuration's
+            // mistake too; a replica that cannot be opened or read is not.
+            const bool configuration = opened.err().code == make_error_code(errc::invalid_argument);
+            return configuration ? exit_usage : exit_fatal;
         }
         d.log(log_level::info, "daemon",
               "store " + s.name + ": bucket " + s.bucket + ", manifest " + s.manifest +

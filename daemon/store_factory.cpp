@@ -10,7 +10,8 @@ namespace mps3::daemon {
 result<store_config> make_store_config(const store_settings& settings,
                                        const daemon_settings& daemon, const s3::environment& env,
                                        const log_sink& log) {
-    const auto where = "store '" + settings.name + "': ";
+    const auto where = "store '" + settings.name + "'" +
+                       (settings.origin.empty() ? "" : " (" + settings.origin + ")") + ": ";
     auto server = s3::resolve_endpoint(settings.endpoint, settings.region, env);
     if (!server) {
         auto e = std::move(server).err();
@@ -46,6 +47,12 @@ result<store_config> make_store_config(const store_settings& settings,
     config.collect_garbage = settings.collect_garbage;
     config.sync_mode = settings.sync_mode;
     config.log = store_log;
+    // What no retry can fix stops mps3d now (exit 2), not every sync, forever (issue 11).
+    if (auto ok = check_store_config(config); !ok) {
+        auto e = std::move(ok).err();
+        e.message = where + e.message;
+        return e;
+    }
     return config;
 }
 

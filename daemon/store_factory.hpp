@@ -10,8 +10,10 @@
 
 namespace mps3::daemon {
 
-/// Fails with a message naming the store when its endpoint is malformed or no credentials
-/// are found (never with the credentials themselves in the message).
+/// Fails with a message naming the store (and where it was configured) when its endpoint is
+/// malformed, no credentials are found, or store::open would refuse the result
+/// (check_store_config: a bucket name AWS refuses...); never with the credentials themselves in
+/// the message.
 result<store_config> make_store_config(const store_settings& settings,
                                        const daemon_settings& daemon, const s3::environment& env,
                                        const log_sink& log);

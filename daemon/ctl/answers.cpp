@@ -28,7 +28,17 @@ bool has_control_character(std::string_view s) {
                        [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
 
-enum class shown_as { text, yes_no, time, time_or_none, milliseconds, error_text, progress };
+enum class shown_as {
+    text,
+    yes_no,
+    time,
+    time_or_none,
+    time_or_dash,
+    milliseconds,
+    error_text,
+    error_kind,
+    progress
+};
 
 struct status_field {
     const char* member;
@@ -36,7 +46,7 @@ struct status_field {
     shown_as kind;
 };
 
-constexpr std::array<status_field, 13> status_fields{{
+constexpr std::array<status_field, 17> status_fields{{
     {"store", "store", shown_as::text},
     {"online", "online", shown_as::yes_no},
     {"queuedWrites", "queued writes", shown_as::text},
@@ -44,6 +54,10 @@ constexpr std::array<status_field, 13> status_fields{{
     {"lastSync", "last sync", shown_as::time},
     {"clockOffsetMs", "clock offset", shown_as::milliseconds},
     {"lastError", "last error", shown_as::error_text},
+    {"lastErrorKind", "error kind", shown_as::error_kind},
+    {"failedAttempts", "failed attempts", shown_as::text},
+    {"failingSince", "failing since", shown_as::time_or_dash},
+    {"nextAttempt", "next attempt", shown_as::time_or_dash},
     {"entriesWritten", "entries written", shown_as::text},
     {"lastSeq", "last seq", shown_as::text},
     {"initialSyncDone", "initial sync done", shown_as::yes_no},
@@ -58,6 +72,21 @@ std::string shown(const rapidjson::Value& v, shown_as kind) {
     }
     if (v.IsNull() && kind == shown_as::time_or_none) {
         return "none";  // nothing queued
+    }
+    if (v.IsNull() && kind == shown_as::time_or_dash) {
+        return "-";  // not failing
+    }
+    if (kind == shown_as::error_kind && (v.IsNull() || v.IsString())) {
+        const std::string_view k = v.IsNull() ? "" : std::string_view(v.GetString());
+        if (k.empty()) {
+            return "none";
+        }
+        if (k == "transient") {
+            return "transient (retried with backoff; passes by itself)";
+        }
+        if (k == "persistent") {
+            return "persistent (the bucket's owner or the operator must act; retried with backoff)";
+        }
     }
     if (kind == shown_as::progress) {
         if (v.IsNull()) {

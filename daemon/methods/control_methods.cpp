@@ -27,6 +27,21 @@ void optional_time(json_builder& out, std::string_view name,
     }
 }
 
+void error_kind(json_builder& out, sync_error_kind kind) {
+    out.key("lastErrorKind");
+    switch (kind) {
+        case sync_error_kind::none:
+            out.null();
+            break;
+        case sync_error_kind::transient:
+            out.string("transient");
+            break;
+        case sync_error_kind::persistent:
+            out.string("persistent");
+            break;
+    }
+}
+
 rpc_result<std::string> status_of(const ipc::request& r, const method_env& env) {
     const auto args = r.args();
     if (auto unknown = args.only({"store"})) {
@@ -50,8 +65,12 @@ rpc_result<std::string> status_of(const ipc::request& r, const method_env& env) 
     out.key("clockOffsetMs")
         .integer(st.clock_offset.count())
         .key("lastError")
-        .string(st.last_error)
-        .key("entriesWritten")
+        .string(st.last_error);
+    error_kind(out, st.error_kind);
+    out.key("failedAttempts").uinteger(st.failed_attempts);
+    optional_time(out, "failingSince", st.failing_since);
+    optional_time(out, "nextAttempt", st.next_attempt);
+    out.key("entriesWritten")
         .uinteger(st.entries_written)
         .key("lastSeq")
         .uinteger(st.last_seq)

@@ -883,6 +883,11 @@ int main(int argc, char** argv) {
     app.add_option("--seed", o.seed, "seed of the key sequences");
     app.add_flag("--offline", o.offline,
                  "start mps3d --offline: writes queue, nothing is uploaded to s3rver");
+    std::vector<std::string> only;
+    app.add_option("--only", only,
+                   "measure only these figures (ids: get1 get8 get64 get8p16 put1 put8 mixed), "
+                   "e.g. to profile one")
+        ->delimiter(',');
     CLI11_PARSE(app, argc, argv);
     if (o.quick) {
         o.seconds = seconds->count() > 0 ? o.seconds : 1;
@@ -893,7 +898,16 @@ int main(int argc, char** argv) {
     std::vector<figure> figures;
     std::vector<std::string> failures;
     std::string redis_v = "?";
-    const auto specs = figure_specs();
+    auto specs = figure_specs();
+    if (!only.empty()) {
+        std::erase_if(specs, [&](const figure_spec& spec) {
+            return std::find(only.begin(), only.end(), spec.id) == only.end();
+        });
+        if (specs.empty()) {
+            std::fprintf(stderr, "--only names no figure\n");
+            return 2;
+        }
+    }
     try {
         const auto redis_program = find_program("redis-server");
         redis_v = redis_version(redis_program);

@@ -319,7 +319,8 @@ TEST_CASE("ctl commands: error answers: message and code, data, exit 1 or 5 for 
 TEST_CASE("ctl commands: status as a table, or the raw result with --json") {
     const char* result =
         R"({"store":"default","online":false,"queuedWrites":3,"oldestQueued":"2024-05-01T10:00:00Z",)"
-        R"("lastSync":null,"clockOffsetMs":-12,"lastError":"","entriesWritten":7,"lastSeq":42,)"
+        R"("lastSync":null,"clockOffsetMs":-12,"lastError":"","lastErrorKind":null,)"
+        R"("failedAttempts":0,"failingSince":null,"nextAttempt":null,"entriesWritten":7,"lastSeq":42,)"
         R"("initialSyncDone":false,"groupCommits":30,"groupCommittedWrites":41,)"
         R"("syncing":{"fetched":1200,"total":10000},"futureField":{"x":1}})";
     auto table = answered({"status"}, ok(result));
@@ -332,6 +333,10 @@ TEST_CASE("ctl commands: status as a table, or the raw result with --json") {
           "last sync          never\n"
           "clock offset       -12 ms\n"
           "last error         none\n"
+          "error kind         none\n"
+          "failed attempts    0\n"
+          "failing since      -\n"
+          "next attempt       -\n"
           "entries written    7\n"
           "last seq           42\n"
           "initial sync done  no\n"
@@ -350,6 +355,17 @@ TEST_CASE("ctl commands: status as a table, or the raw result with --json") {
           "online      yes\nlast error  \"a\\nb\"\n");
     // Not syncing.
     CHECK(status_table(doc(R"({"syncing":null})")) == "syncing  no\n");
+    // Failing with an error only the bucket's owner or the operator can fix.
+    CHECK(status_table(
+              doc(R"({"lastError":"not found: HTTP 404 NoSuchBucket","lastErrorKind":"persistent",)"
+                  R"("failedAttempts":4,"failingSince":"2024-05-01T10:00:00.000Z",)"
+                  R"("nextAttempt":"2024-05-01T10:00:09.000Z"})")) ==
+          "last error       not found: HTTP 404 NoSuchBucket\n"
+          "error kind       persistent (the bucket's owner or the operator must act; retried "
+          "with backoff)\n"
+          "failed attempts  4\n"
+          "failing since    2024-05-01T10:00:00.000Z\n"
+          "next attempt     2024-05-01T10:00:09.000Z\n");
 }
 
 TEST_CASE("ctl list pager: follows cursors to the end, one JSON line per entry") {

@@ -2,6 +2,7 @@
 
 #include "config.hpp"
 #include "ini.hpp"
+#include "store_factory.hpp"
 
 using namespace mps3;
 using namespace mps3::daemon;
@@ -126,4 +127,89 @@ TEST_CASE("finalize: at least one store, unique names, a bucket each") {
     auto nobucket = default_settings({}, false, 1);
     nobucket.stores.push_back({.name = "x"});
     CHECK_FALSE(finalize(nobucket).has_value());
+}
+
+TEST_CASE("store values no request could carry are refused with the line and the key") {
+    const std::pair<const char*, const char*> cases[] = {
+        {"[store \"a\"]\nbucket = b1\n",
+         "line 2: bucket: bucket name must be 3 to 63 characters long: 'b1'"},
+        {"[store \"a\"]\nbucket = my bucket\n", "line 2: bucket: bucket name may only hold"},
+        {"[store \"a\"]\nendpoint = 127.0.0.1:9000\n", "line 2: endpoint: endpoint URL"},
+        {"[store \"a\"]\nendpoint = http://h:9000/b\n", "line 2: endpoint: endpoint URL"},
+        {"[store \"a\"]\nregion = eu west 1\n", "line 2: region: region may only hold"},
+        {"[store \"a\"]\nmanifest = \"\"\n", "line 2: manifest"},
+    };
+    for (const auto& [text, expected] : cases) {
+        CAPTURE(text);
+        auto s = default_settings({}, false, 1);
+        auto applied = apply_config_text(s, text);
+        REQUIRE_FALSE(applied.has_value());
+        CHECK(applied.err().message.find(expected) != std::string::npos);
+    }
+    // The flags use the same checks, by the file's key names.
+    CHECK(store_value_problem("bucket", "b1").find("3 to 63") != std::string::npos);
+    CHECK(store_value_problem("bucket", "good-bucket").empty());
+    CHECK(store_value_problem("endpoint", "http://[::1]:9000").empty());
+    CHECK(store_value_problem("region", "eu-west-1").empty());
+    CHECK(store_value_problem("profile", "anything at all").empty());
+}
+
+TEST_CASE("finalize: two stores may not share a replica file") {
+    auto s = default_settings({}, false, 1);
+    s.state_dir = "/tmp/mps3-config-test";
+    s.stores.push_back({.name = "a", .bucket = "bucket-a"});
+    s.stores.push_back(
+        {.name = "b", .bucket = "bucket-b", .replica = "/tmp/mps3-config-test/a.sqlite"});
+    auto shared = finalize(s);
+    REQUIRE_FALSE(shared.has_value());
+    CHECK(shared.err().message.find("stores 'a' and 'b' share the replica") != std::string::npos);
+}
+
+TEST_CASE("make_store_config: what store::open would refuse stops mps3d at start") {
+    const s3::environment env{{"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"},
+                              {"AWS_SECRET_ACCESS_KEY", "not-a-real-secret"}};
+    auto daemon = default_settings({}, false, 1);
+    const auto store = [](std::string bucket, std::string endpoint = "http://127.0.0.1:9000") {
+        store_settings s;
+        s.name = "notes";
+        s.origin = "/etc/mps3/mps3d.conf line 4";
+        s.bucket = std::move(bucket);
+        s.endpoint = std::move(endpoint);
+        s.replica = "/tmp/notes.sqlite";
+        return s;
+    };
+    CHECK(make_store_config(store("My_Bucket"), daemon, env, {}).has_value());  // path-style
+
+    // On AWS the bucket is part of a host name.
+    auto on_aws = make_store_config(store("My_Bucket", ""), daemon, env, {});
+    REQUIRE_FALSE(on_aws.has_value());
+    CHECK(on_aws.err().code == make_error_code(errc::invalid_argument));
+    CHECK(on_aws.err().message.starts_with(
+        "store 'notes' (/etc/mps3/mps3d.conf line 4): bucket 'My_Bucket': a bucket on AWS"));
+    CHECK(make_store_config(store("my-bucket", ""), daemon, env, {}).has_value());
+    CHECK_FALSE(make_store_config(store("-my-bucket", ""), daemon, env, {}).has_value());
+    CHECK_FALSE(make_store_config(store("my..bucket", ""), daemon, env, {}).has_value());
+    CHECK_FALSE(make_store_config(store("192.168.1.2", ""), daemon, env, {}).has_value());
+
+    // A manifest whose entry keys would not fit in an S3 key.
+    auto long_manifest = store("bucket-a");
+    long_manifest.manifest = std::string(1010, 'm');
+    auto too_long = make_store_config(long_manifest, daemon, env, {});
+    REQUIRE_FALSE(too_long.has_value());
+    CHECK(too_long.err().message.find("manifest key") != std::string::npos);
+    long_manifest.manifest = std::string(1000, 'm');
+    CHECK(make_store_config(long_manifest, daemon, env, {}).has_value());
+
+    // No credentials: found at start, not by the first request.
+    auto none = make_store_config(store("bucket-a"), daemon, {{"HOME", "/nonexistent"}}, {});
+    REQUIRE_FALSE(none.has_value());
+    CHECK(none.err().code == make_error_code(errc::no_credentials));
+    CHECK(none.err().message.starts_with("store 'notes' (/etc/mps3/mps3d.conf line 4): "));
+
+    // A malformed endpoint from the environment names the variable.
+    auto from_env = env;
+    from_env["AWS_ENDPOINT_URL"] = "localhost:9000";
+    auto bad_env = make_store_config(store("bucket-a", ""), daemon, from_env, {});
+    REQUIRE_FALSE(bad_env.has_value());
+    CHECK(bad_env.err().message.find("AWS_ENDPOINT_URL") != std::string::npos);
 }

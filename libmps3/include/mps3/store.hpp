@@ -39,6 +39,9 @@ struct store_config {
     std::string manifest_key = "manifest.json";
     std::filesystem::path replica_path;  // the SQLite file (created when missing)
     std::chrono::milliseconds poll_interval{1000};
+    /// After a failure only the bucket's owner or the operator can fix (AccessDenied,
+    /// NoSuchBucket...), the longest wait between tries; transient ones wait up to 30 s.
+    std::chrono::milliseconds max_persistent_backoff{300'000};
     /// Object requests (content PUTs of an upload, content GETs of a sync) in flight at once;
     /// the S3 connection pool is sized to it. Round trips, not objects, set a sync's time.
     std::size_t max_parallel_requests = 64;
@@ -55,6 +58,13 @@ struct store_config {
     std::function<std::unique_ptr<bucket_client>(boost::asio::any_io_executor)> make_bucket;
     log_sink log;
 };
+
+/// What store::open checks before it opens anything, for callers that report a bad
+/// configuration before doing anything else (mps3d exits 2): the bucket name (S3's rules,
+/// stricter for AWS's virtual-hosted addressing), the manifest key (its entry keys must be
+/// object keys), credentials present, the replica path, the limits. errc::invalid_argument (or
+/// errc::no_credentials) with a message naming the setting; never a secret.
+status check_store_config(const store_config& config);
 
 /// One visible change of one key.
 struct change_event {
@@ -86,13 +96,24 @@ struct sync_progress {
     std::uint64_t total = 0;
 };
 
+/// What the last sync error needs: nothing but time, or someone to act.
+enum class sync_error_kind {
+    none,        // no error: the last sync succeeded (or none was tried yet)
+    transient,   // the network or the server: retried with backoff, passes by itself
+    persistent,  // only the bucket's owner or the operator can fix it (credentials, bucket)
+};
+
 struct store_status {
     bool online = false;
     std::uint64_t queued_writes = 0;
     std::optional<std::chrono::system_clock::time_point> oldest_queued;
     std::optional<std::chrono::system_clock::time_point> last_sync;
     std::chrono::milliseconds clock_offset{0};
-    std::string last_error;
+    std::string last_error;  // "" once a sync succeeds
+    sync_error_kind error_kind = sync_error_kind::none;
+    std::uint64_t failed_attempts = 0;  // sync rounds failed in a row
+    std::optional<std::chrono::system_clock::time_point> failing_since;  // the first of them
+    std::optional<std::chrono::system_clock::time_point> next_attempt;   // while failing
     std::uint64_t entries_written = 0;  // manifest entries this process uploaded
     change_seq last_seq = 0;
     std::optional<sync_progress> syncing;  // set while a sync fetches content

@@ -44,10 +44,6 @@ write_receipt receipt_of(const replica::enqueued& queued) {
     return receipt;
 }
 
-// More requests in flight than any S3 service welcomes from one client (AWS S3 answers
-// SlowDown well before), and more sockets than a default RLIMIT_NOFILE leaves for the socket.
-constexpr std::size_t max_parallel_limit = 512;
-
 // S3 keys are at most 1024 bytes; a content object is "<key>@<36-character uuid>".
 constexpr std::size_t max_key_bytes = 1024 - 37;
 
@@ -67,7 +63,9 @@ store::impl::impl(executor_type ex, store_config cfg, replica::replica reader_db
       online(config.start_online),
       wake(ex),
       reader(config.manifest_key,
-             [this](const std::string& message) { log(log_level::warn, message); }, {}) {}
+             [this](const std::string& message) { log(log_level::warn, message); }, {}),
+      health({.poll_interval = config.poll_interval,
+              .persistent_cap = config.max_persistent_backoff}) {}
 
 store::impl::~impl() {
     writer->stop();  // what was submitted is committed before the file closes
@@ -169,6 +167,14 @@ void store::impl::wake_loop() {
     wake.cancel();
 }
 
+void store::impl::nudge_loop() {
+    // A transient failure (network down, 5xx) may be over by now: the write is worth a try.
+    // A persistent one (no such bucket, access denied) is not, until its backoff ends.
+    if (health.kind() != engine::failure_kind::persistent) {
+        wake.cancel();
+    }
+}
+
 void store::impl::wake_waiters() {
     for (auto* timer : waiters) {
         timer->cancel();
@@ -230,7 +236,7 @@ void store::impl::write_committed(const std::shared_ptr<queued_write>& write) {
     forget_in_flight(write);
     write->done.cancel();
     if (committed) {
-        wake_loop();
+        nudge_loop();
     }
 }
 
@@ -315,15 +321,8 @@ status store::impl::validate_key(std::string_view key) const {
 }
 
 result<std::unique_ptr<store>> store::open(executor_type executor, store_config config) {
-    if (config.bucket.empty() || config.manifest_key.empty()) {
-        return error(errc::invalid_argument, "a store needs a bucket and a manifest key");
-    }
-    if (config.replica_path.empty()) {
-        return error(errc::invalid_argument, "a store needs a replica path");
-    }
-    if (config.max_parallel_requests == 0 || config.max_parallel_requests > max_parallel_limit) {
-        return error(errc::invalid_argument,
-                     "max_parallel_requests must be 1 to " + std::to_string(max_parallel_limit));
+    if (auto ok = check_store_config(config); !ok) {
+        return std::move(ok).err();
     }
     // One connection per request in flight: keep-alive makes them reusable across syncs.
     config.s3.max_connections = std::max(config.s3.max_connections, config.max_parallel_requests);
@@ -560,8 +559,8 @@ asio::awaitable<status> store::impl::async_wait_until(const std::function<result
         if (std::chrono::steady_clock::now() >= deadline) {
             std::string why =
                 online ? std::string(waiting_for) : "offline, " + std::string(waiting_for);
-            if (!last_error.empty()) {
-                why += " (last error: " + last_error + ")";
+            if (health.failing()) {
+                why += " (last error: " + health.last_error() + ")";
             }
             co_return error(errc::timeout, std::string(operation) + " timed out: " + why);
         }
@@ -621,7 +620,15 @@ store_status store::get_status() const {
     }
     s.last_sync = impl_->last_sync;
     s.clock_offset = impl_->clock.offset();
-    s.last_error = impl_->last_error;
+    const auto& health = impl_->health;
+    s.last_error = health.last_error();
+    if (const auto kind = health.kind()) {
+        s.error_kind = *kind == engine::failure_kind::persistent ? sync_error_kind::persistent
+                                                                 : sync_error_kind::transient;
+    }
+    s.failed_attempts = health.failures();
+    s.failing_since = health.failing_since();
+    s.next_attempt = impl_->next_attempt;
     s.entries_written = impl_->entries_written;
     s.syncing = impl_->syncing;
     s.initial_sync_done = impl_->initial_sync_done;

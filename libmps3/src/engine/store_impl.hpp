@@ -8,6 +8,7 @@
 #include "engine/poll_gate.hpp"
 #include "engine/replica_writer.hpp"
 #include "engine/subscription_hub.hpp"
+#include "engine/sync_health.hpp"
 #include "engine/upload_pipeline.hpp"
 #include "protocol/clock.hpp"
 #include "protocol/entry_body.hpp"
@@ -66,8 +67,8 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
     std::optional<sync_progress> syncing;  // while a sync fetches content
     bool initial_sync_done = false;        // a poll has run to its end since the store opened
     std::optional<std::chrono::system_clock::time_point> last_sync;
-    std::string last_error;
-    unsigned error_streak = 0;
+    engine::sync_health health;  // failures: kind, backoff, what the log hears (sync_health.hpp)
+    std::optional<std::chrono::system_clock::time_point> next_attempt;  // while failing
     std::uint64_t entries_written = 0;
 
     // Local writes (store::async_put_all) go to the writer thread, which group-commits them.
@@ -113,6 +114,10 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
         std::span<const std::int64_t> batch_ids,
         const std::vector<replica::remote_change>& confirmed);
     void wake_loop();
+    /// New work for the loop (a write committed): wakes it unless it is backing off after a
+    /// persistent failure, where one more try soon would only add load, and log lines, to a
+    /// bucket that will refuse it again.
+    void nudge_loop();
     void wake_waiters();
     /// Waits until done() (checked after every sync round), the deadline (errc::timeout, the
     /// message says what was awaited), or the store closing (errc::cancelled).

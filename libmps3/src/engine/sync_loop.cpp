@@ -27,8 +27,6 @@ constexpr std::size_t batches_per_entry = 4096;
 constexpr int max_entry_attempts = 5;
 // How long an entry PUT may take for the validity forecast.
 constexpr milliseconds max_entry_put_time{2000};
-// Retry backoff after errors: the poll interval doubled per failure, capped, with jitter.
-constexpr milliseconds max_error_backoff{30000};
 // The last-change marker's body: a JSON empty string.
 constexpr std::string_view marker_body = "\"\"";
 
@@ -38,34 +36,37 @@ asio::awaitable<void> store::impl::run_loop() {
     const auto self = shared_from_this();  // alive until the loop ends, even if the store is gone
     while (!closing) {
         if (online) {
+            next_attempt.reset();  // this is it
             auto synced = co_await async_sync_once();
+            std::optional<engine::health_note> note;
             if (synced) {
-                error_streak = 0;
-                last_error.clear();
+                note = health.on_success(std::chrono::steady_clock::now());
                 last_sync = std::chrono::system_clock::now();
             } else if (synced.err().code != make_error_code(errc::cancelled)) {
-                ++error_streak;
-                last_error = synced.err().describe();
-                log(log_level::warn, "sync failed: " + last_error);
+                note = health.on_failure(synced.err(), std::chrono::steady_clock::now(),
+                                         std::chrono::system_clock::now());
+            }
+            if (note) {
+                log(note->level, note->message);
             }
         }
         wake_waiters();  // flush() re-checks the outbox
         if (closing) {
             break;
         }
-        milliseconds delay = config.poll_interval;
-        if (error_streak > 0) {
-            const unsigned doublings = std::min(error_streak, 8U);
-            delay = std::min(max_error_backoff, config.poll_interval * (1U << doublings));
-            delay = milliseconds(
-                static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(delay.count() + 1)));
-        }
+        // After failures: backoff (engine/sync_health.hpp), which new writes cut short only
+        // after a transient failure (nudge_loop).
+        milliseconds delay = health.next_delay(rng());
         // Upload work waiting (queued, or a staged group uploading): go again at once.
-        if (online && error_streak == 0) {
+        if (online && !health.failing()) {
             if (auto stats = db.outbox_status();
                 stats && stats->queued_batches + stats->uploading_batches > 0) {
                 delay = milliseconds(0);
             }
+        }
+        next_attempt.reset();
+        if (online && health.failing()) {
+            next_attempt = std::chrono::system_clock::now() + delay;
         }
         wake.expires_after(delay);
         boost::system::error_code ec;

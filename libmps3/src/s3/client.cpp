@@ -144,8 +144,9 @@ result<T> fail_with(const result<detail::http_response>& response) {
     return response ? detail::error_from(*response) : response.err();
 }
 
-result<success> check_names(std::string_view bucket, std::string_view key, bool needs_key) {
-    if (auto why = detail::validate_bucket(bucket); !why.empty()) {
+result<success> check_names(const client_config& config, std::string_view bucket,
+                            std::string_view key, bool needs_key) {
+    if (auto why = detail::validate_bucket(bucket, config.server.addressing); !why.empty()) {
         return error(errc::invalid_argument, why + ": '" + std::string(bucket) + "'");
     }
     if (needs_key) {
@@ -186,7 +187,7 @@ void client::cancel_all() {
 task<result<put_result>> client::async_put_object(std::string bucket, std::string key,
                                                   std::string body, put_options options) {
     const auto self = impl_;
-    if (auto ok = check_names(bucket, key, true); !ok) {
+    if (auto ok = check_names(self->config, bucket, key, true); !ok) {
         co_return std::move(ok).err();
     }
     const retry_policy* own_policy = options.retry ? &*options.retry : nullptr;
@@ -202,7 +203,7 @@ task<result<put_result>> client::async_put_object(std::string bucket, std::strin
 task<result<get_result>> client::async_get_object(std::string bucket, std::string key,
                                                   get_options options) {
     const auto self = impl_;
-    if (auto ok = check_names(bucket, key, true); !ok) {
+    if (auto ok = check_names(self->config, bucket, key, true); !ok) {
         co_return std::move(ok).err();
     }
     auto response =
@@ -224,7 +225,7 @@ task<result<get_result>> client::async_get_object(std::string bucket, std::strin
 task<result<head_result>> client::async_head_object(std::string bucket, std::string key,
                                                     std::string version_id) {
     const auto self = impl_;
-    if (auto ok = check_names(bucket, key, true); !ok) {
+    if (auto ok = check_names(self->config, bucket, key, true); !ok) {
         co_return std::move(ok).err();
     }
     auto response = co_await self->send(
@@ -242,7 +243,7 @@ task<result<head_result>> client::async_head_object(std::string bucket, std::str
 
 task<result<delete_result>> client::async_delete_object(std::string bucket, std::string key) {
     const auto self = impl_;
-    if (auto ok = check_names(bucket, key, true); !ok) {
+    if (auto ok = check_names(self->config, bucket, key, true); !ok) {
         co_return std::move(ok).err();
     }
     auto response =
@@ -255,7 +256,7 @@ task<result<delete_result>> client::async_delete_object(std::string bucket, std:
 
 task<result<list_page>> client::async_list_objects_v2(std::string bucket, list_options options) {
     const auto self = impl_;
-    if (auto ok = check_names(bucket, {}, false); !ok) {
+    if (auto ok = check_names(self->config, bucket, {}, false); !ok) {
         co_return std::move(ok).err();
     }
     auto response =
@@ -304,7 +305,7 @@ task<result<list_all_result>> client::async_list_all(std::string bucket, list_op
 
 task<result<response_meta>> client::async_create_bucket(std::string bucket) {
     const auto self = impl_;
-    if (auto ok = check_names(bucket, {}, false); !ok) {
+    if (auto ok = check_names(self->config, bucket, {}, false); !ok) {
         co_return std::move(ok).err();
     }
     auto response = co_await self->send(
@@ -317,7 +318,7 @@ task<result<response_meta>> client::async_create_bucket(std::string bucket) {
 
 task<result<response_meta>> client::async_put_bucket_versioning(std::string bucket, bool enabled) {
     const auto self = impl_;
-    if (auto ok = check_names(bucket, {}, false); !ok) {
+    if (auto ok = check_names(self->config, bucket, {}, false); !ok) {
         co_return std::move(ok).err();
     }
     auto response =

@@ -1,6 +1,7 @@
 // Endpoint URLs come from config files and environment variables typed by people: every
 // rejection says what was wrong and what is expected, and never echoes user info (a password).
 #include <mps3/s3/endpoint.hpp>
+#include <mps3/s3/names.hpp>
 
 #include "s3/text.hpp"
 
@@ -71,13 +72,6 @@ std::optional<std::string> aws_region_of_host(std::string_view host) {
         }
     }
     return std::nullopt;
-}
-
-/// Region names end up in the signature scope and, for AWS, in a host name.
-bool is_region_name(std::string_view region) {
-    return !region.empty() && std::all_of(region.begin(), region.end(), [](char c) {
-        return is_alnum(c) || c == '-' || c == '_' || c == '.';
-    });
 }
 
 }  // namespace
@@ -197,7 +191,8 @@ result<endpoint> resolve_endpoint(std::string_view explicit_url, std::string_vie
             region_source = name;
         }
     }
-    if (!region.empty() && !is_region_name(region)) {
+    // Region names end up in the signature scope and, for AWS, in a host name.
+    if (!region.empty() && !region_name_problem(region).empty()) {
         return invalid(region_source + " '" + region +
                        "' is not a region name (letters, digits, '-', '_', '.')");
     }

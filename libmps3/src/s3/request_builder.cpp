@@ -176,28 +176,12 @@ http_request prepare(const s3_request& request, const endpoint& server, const cr
     return out;
 }
 
-std::string validate_bucket(std::string_view bucket) {
-    if (bucket.size() < 3 || bucket.size() > 63) {
-        return "bucket name must be 3 to 63 characters long";
-    }
-    for (const char c : bucket) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-                        c == '_' || (c >= 'A' && c <= 'Z');
-        if (!ok) {
-            return "bucket name may only hold letters, digits, '-', '.' and '_'";
-        }
-    }
-    return {};
+std::string validate_bucket(std::string_view bucket, addressing_style addressing) {
+    return bucket_name_problem(bucket, addressing);
 }
 
 std::string validate_key(std::string_view key) {
-    if (key.empty()) {
-        return "object key must not be empty";
-    }
-    if (key.size() > 1024) {
-        return "object key must be at most 1024 bytes of UTF-8";
-    }
-    return {};
+    return object_key_problem(key);
 }
 
 }  // namespace mps3::s3::detail

@@ -7,6 +7,7 @@
 
 #include <mps3/s3/credentials.hpp>
 #include <mps3/s3/endpoint.hpp>
+#include <mps3/s3/names.hpp>
 #include <mps3/s3/types.hpp>
 
 #include <string>
@@ -42,8 +43,8 @@ s3_request put_bucket_versioning_request(std::string bucket, bool enabled);
 http_request prepare(const s3_request& request, const endpoint& server, const credentials& creds,
                      clock::time_point now);
 
-/// Why a bucket name or key cannot be sent, or empty when it can.
-std::string validate_bucket(std::string_view bucket);
+/// Why a bucket name or key cannot be sent, or empty when it can (mps3/s3/names.hpp).
+std::string validate_bucket(std::string_view bucket, addressing_style addressing);
 std::string validate_key(std::string_view key);
 
 }  // namespace mps3::s3::detail
