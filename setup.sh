@@ -3,8 +3,8 @@
 # skipping what is already there. Idempotent; fails loudly when a package cannot be had.
 #
 #   ./setup.sh          build dependencies
-#   ./setup.sh --test   build dependencies + the real S3 servers the tests run against, and
-#                       redis-server for the local socket bench
+#   ./setup.sh --test   build dependencies + the real S3 servers the tests run against,
+#                       redis-server for the local socket bench, and clang for the fuzzers
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -20,7 +20,9 @@ build_packages=(
 # curl signs the readiness probes of tests/servers/s3server. redis-server is what
 # mps3_bench_local compares the socket with: the bench starts its own redis-server processes
 # (own config, Unix socket in a temp dir, no TCP port), so the package's service is never used.
-test_packages=(radosgw ceph-mon ceph-osd ceph-common curl redis-server)
+# clang builds the libFuzzer targets (tests/fuzz/run.sh); on Debian 12 the fuzzer and sanitizer
+# runtimes (libclang_rt.fuzzer) are in libclang-rt-14-dev, which clang only recommends.
+test_packages=(radosgw ceph-mon ceph-osd ceph-common curl redis-server clang libclang-rt-14-dev)
 
 want_tests=0
 for arg in "$@"; do

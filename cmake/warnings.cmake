@@ -11,6 +11,11 @@ target_compile_options(mps3_warnings INTERFACE
   # GCC 12 false positive on Asio's coroutine frame allocator (awaitable_frame_base's sized
   # operator delete); fixed in later GCC releases.
   -Wno-mismatched-new-delete)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  # RapidJSON's member iterators declare == and != with a non-template parameter, which C++20's
+  # reversed candidates make ambiguous for clang; the call is fine and the header is not ours.
+  target_compile_options(mps3_warnings INTERFACE -Wno-ambiguous-reversed-operator)
+endif()
 if(MPS3_WERROR)
   target_compile_options(mps3_warnings INTERFACE -Werror)
 endif()

@@ -160,6 +160,19 @@ TEST_CASE("entry_body: duplicate names, the last one wins like JSON.parse") {
     CHECK(body->update == manifest_update{{"b/x", file_state{"9", std::nullopt}}});
 }
 
+// Found by tests/fuzz/fuzz_entry_body (issue 11): the members the reader looks up by name took
+// the first of two, where JSON.parse (MPS3) takes the last.
+TEST_CASE("entry_body: a looked-up member given twice, the last one wins like JSON.parse") {
+    const auto body = parse_entry_body(
+        R"({"files":{"b/a":{"version":"1"}},"files":{"b/k":{"version":"1","version":"2",)"
+        R"("replication":"r","replication":"s"}},"update":{"files":{"b/x":null}},)"
+        R"("update":{"files":{},"files":{"b/y":{"version":"3"}}}})");
+    REQUIRE(body.has_value());
+    CHECK(body->files == manifest_state{{"b/k", {"2", "s"}}});
+    CHECK(body->update == manifest_update{{"b/y", file_state{"3", std::nullopt}}});
+    CHECK(body->skipped == 0);
+}
+
 TEST_CASE("entry_body: many members") {
     manifest_state files;
     manifest_update update;

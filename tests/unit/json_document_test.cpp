@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <ostream>  // doctest prints std::error_code with it
 #include <string>
 #include <vector>
@@ -60,6 +61,53 @@ TEST_CASE("json parse: numbers keep their precision") {
         REQUIRE(again.has_value());
         CHECK_MESSAGE(once->GetDouble() == again->GetDouble(), number);
     }
+}
+
+// Found by tests/fuzz (issue 11): RapidJSON 1.1.0's full-precision conversion read "0e50" as
+// -1.55e-266, "1.8e308" as NaN and a 309-digit integer with ".0" as 1.8e305.
+TEST_CASE("json parse: numbers are read exactly, or refused when beyond a double") {
+    for (const char* zero :
+         {"0e50", "0E+23", "0.0e-400", "0.00000000000000000000000e300", "0.0", "0e0", "[0e99]"}) {
+        const auto parsed = parse(zero);
+        REQUIRE_MESSAGE(parsed.has_value(), zero);
+        const auto& v = parsed->IsArray() ? (*parsed)[0] : *parsed;
+        CHECK_MESSAGE((v.IsDouble() && v.GetDouble() == 0.0 && !std::signbit(v.GetDouble())), zero);
+    }
+    const auto negative = parse("-0e50");
+    REQUIRE(negative.has_value());
+    CHECK((negative->IsDouble() && negative->GetDouble() == 0.0 &&
+           std::signbit(negative->GetDouble())));
+    // Integers stay integers; other numbers are read as before.
+    CHECK(parse("0").value().IsInt());
+    CHECK(parse("-0").value().IsInt());
+    CHECK(parse("-9223372036854775808").value().IsInt64());
+    CHECK(parse("18446744073709551615").value().IsUint64());
+    CHECK(parse("18446744073709551616").value().IsDouble());
+    CHECK(parse("1e-400").value().GetDouble() == 0.0);
+    CHECK(parse("0.5e1").value().GetDouble() == 5.0);
+    CHECK(parse("-1e-400").value().GetDouble() == 0.0);
+    CHECK(parse("2.4703282292062328e-324").value().GetDouble() == 5e-324);
+    CHECK(parse("1.7976931348623158e308").value().GetDouble() == 1.7976931348623157e308);
+    const std::string big = "17976931348623157" + std::string(292, '0');
+    CHECK(parse(big + ".0").value().GetDouble() == 1.7976931348623157e308);
+    for (const std::string& beyond :
+         {std::string("1e400"), std::string("-1e400"), std::string("1.8e308"),
+          std::string("1.7976931348623159e308"), "18" + std::string(308, '0') + ".0"}) {
+        const auto parsed = parse(beyond);
+        CHECK_MESSAGE(!parsed.has_value(), beyond);
+    }
+}
+
+// Found by tests/fuzz (issue 11): RapidJSON 1.1.0 accepted a lone low surrogate escape and
+// stored bytes that are not UTF-8, so the parsed value could not be serialised again.
+TEST_CASE("json parse: lone surrogate escapes are refused, pairs are read") {
+    for (const char* bad :
+         {R"("\ude00")", R"(["a\udfff"])", R"({"\udc00":1})", R"("\ud800")", R"("\ud800x")"}) {
+        CHECK_MESSAGE(!parse(bad).has_value(), bad);
+    }
+    const auto pair = parse(R"("\ud83d\ude00")");
+    REQUIRE(pair.has_value());
+    CHECK(std::string(pair->GetString()) == "\xf0\x9f\x98\x80");
 }
 
 TEST_CASE("json serialize: UTF-8 in, UTF-8 out; invalid UTF-8 refused") {

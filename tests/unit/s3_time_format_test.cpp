@@ -82,6 +82,23 @@ TEST_CASE("parse_iso8601 rejects garbage") {
     }
 }
 
+// Found by tests/fuzz/fuzz_s3_xml (issue 11): a LastModified in year 9999 overflowed the
+// conversion to system_clock's 64-bit nanoseconds (undefined behaviour, a garbage time).
+TEST_CASE("dates beyond system_clock's range are refused, not overflowed") {
+    CHECK_FALSE(parse_iso8601("9999-12-31T23:59:59.999Z"));
+    CHECK_FALSE(parse_iso8601("2262-04-12T00:00:00Z"));
+    CHECK_FALSE(parse_iso8601("1677-09-21T00:00:00Z"));
+    CHECK_FALSE(parse_iso8601("0000-01-01T00:00:00+23:59"));
+    CHECK_FALSE(parse_http_date("Fri, 31 Dec 9999 23:59:59 GMT"));
+    // Just inside the range, offsets included.
+    const auto late = parse_iso8601("2262-04-09T23:59:59.999-23:59");
+    REQUIRE(late);
+    CHECK(format_iso8601(*late) == "2262-04-10T23:58:59.999Z");
+    const auto early = parse_iso8601("1677-09-23T00:00:00+23:59");
+    REQUIRE(early);
+    CHECK(format_iso8601(*early) == "1677-09-22T00:01:00.000Z");
+}
+
 TEST_CASE("parse_http_date reads RFC 1123 Date headers") {
     CHECK(parse_http_date("Mon, 23 Nov 2026 13:40:51 GMT") ==
           at(2026y / November / 23, hours{13}, minutes{40}, seconds{51}));

@@ -1,5 +1,7 @@
 #include "json/document.hpp"
 
+#include "json/numeral.hpp"
+
 #include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
 #include <rapidjson/prettywriter.h>
@@ -10,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <variant>
 
 namespace mps3::json {
 namespace {
@@ -29,11 +32,23 @@ class depth_limiter {
     bool Int64(std::int64_t i) { return doc_.Int64(i); }
     bool Uint64(std::uint64_t u) { return doc_.Uint64(u); }
     bool Double(double d) { return doc_.Double(d); }
-    bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) {
-        return doc_.RawNumber(s, n, copy);
+    // Numbers arrive as their text (kParseNumbersAsStringsFlag), read by json/numeral.hpp.
+    bool RawNumber(const char* s, rapidjson::SizeType n, bool /*copy*/) {
+        const auto number = read_numeral(std::string_view(s, n));
+        if (!number) {
+            too_big_ = true;
+            return false;
+        }
+        return std::visit([this](auto v) { return add(v); }, *number);
     }
-    bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc_.String(s, n, copy); }
-    bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc_.Key(s, n, copy); }
+    // RapidJSON 1.1.0 decodes a lone low surrogate escape ("\ude00") into bytes that are not
+    // UTF-8, which no serializer would write back: the decoded text is checked too.
+    bool String(const char* s, rapidjson::SizeType n, bool copy) {
+        return utf8(s, n) && doc_.String(s, n, copy);
+    }
+    bool Key(const char* s, rapidjson::SizeType n, bool copy) {
+        return utf8(s, n) && doc_.Key(s, n, copy);
+    }
     bool StartObject() { return enter() && doc_.StartObject(); }
     bool EndObject(rapidjson::SizeType n) {
         --depth_;
@@ -46,8 +61,19 @@ class depth_limiter {
     }
 
     [[nodiscard]] bool too_deep() const { return too_deep_; }
+    [[nodiscard]] bool too_big() const { return too_big_; }
+
+    [[nodiscard]] bool bad_escape() const { return bad_escape_; }
 
   private:
+    bool utf8(const char* s, rapidjson::SizeType n) {
+        bad_escape_ = !is_valid_utf8(std::string_view(s, n));
+        return !bad_escape_;
+    }
+    bool add(std::int64_t i) { return doc_.Int64(i); }
+    bool add(std::uint64_t u) { return doc_.Uint64(u); }
+    bool add(double d) { return doc_.Double(d); }
+
     bool enter() {
         if (++depth_ > max_) {
             too_deep_ = true;
@@ -60,12 +86,14 @@ class depth_limiter {
     std::size_t max_;
     std::size_t depth_ = 0;
     bool too_deep_ = false;
+    bool too_big_ = false;
+    bool bad_escape_ = false;
 };
 // NOLINTEND(readability-identifier-naming)
 
 constexpr unsigned parse_flags = rapidjson::kParseIterativeFlag |
                                  rapidjson::kParseValidateEncodingFlag |
-                                 rapidjson::kParseFullPrecisionFlag;
+                                 rapidjson::kParseNumbersAsStringsFlag;
 
 using compact_writer =
     rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>, rapidjson::UTF8<>,
@@ -139,6 +167,16 @@ result<rapidjson::Document> parse(std::string_view text, std::size_t max_depth) 
     };
     doc.Populate(generator);
     if (reader.HasParseError()) {
+        if (handler.bad_escape()) {
+            return error(errc::invalid_argument, "invalid JSON at offset " +
+                                                     std::to_string(reader.GetErrorOffset()) +
+                                                     ": a \\u escape of a lone surrogate");
+        }
+        if (handler.too_big()) {
+            return error(errc::invalid_argument, "invalid JSON at offset " +
+                                                     std::to_string(reader.GetErrorOffset()) +
+                                                     ": a number beyond the largest double");
+        }
         if (handler.too_deep()) {
             return error(errc::invalid_argument,
                          "JSON nested deeper than " + std::to_string(max_depth) + " levels");

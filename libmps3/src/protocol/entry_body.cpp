@@ -33,6 +33,20 @@ const char* type_name(const rapidjson::Value& v) {
     return "unknown";
 }
 
+// The member called `name`; of several, the last, as JavaScript's JSON.parse (which MPS3 reads
+// entries with) keeps it. RapidJSON's FindMember returns the first, so a body with "version" (or
+// "files") given twice would resolve differently here than in every MPS3 client.
+rapidjson::Value::ConstMemberIterator last_member(const rapidjson::Value& object,
+                                                  std::string_view name) {
+    auto found = object.MemberEnd();
+    for (auto it = object.MemberBegin(); it != object.MemberEnd(); ++it) {
+        if (name_of(it->name) == name) {
+            found = it;
+        }
+    }
+    return found;
+}
+
 // Heterogeneous map::erase is C++23.
 template <class Map>
 void erase(Map& map, std::string_view key) {
@@ -61,13 +75,13 @@ class body_reader {
             skip(where, ref, std::string("is ") + type_name(v) + ", not an object");
             return std::nullopt;
         }
-        const auto version = v.FindMember("version");
+        const auto version = last_member(v, "version");
         if (version == v.MemberEnd() || !version->value.IsString()) {
             skip(where, ref, "no string \"version\"");
             return std::nullopt;
         }
         file_state file{std::string(name_of(version->value)), std::nullopt};
-        if (const auto rep = v.FindMember("replication"); rep != v.MemberEnd()) {
+        if (const auto rep = last_member(v, "replication"); rep != v.MemberEnd()) {
             if (rep->value.IsString()) {
                 file.replication = std::string(name_of(rep->value));
             } else {
@@ -100,7 +114,7 @@ class body_reader {
             skip("update", "", std::string("is ") + type_name(update) + ", not an object");
             return;
         }
-        const auto files = update.FindMember("files");
+        const auto files = last_member(update, "files");
         if (files == update.MemberEnd() || files->value.IsNull()) {
             return;  // e.g. MPS3's initial {"update": {}}
         }
@@ -151,7 +165,7 @@ result<entry_body> parse_entry_body(std::string_view text) {
         return error(errc::invalid_argument,
                      std::string("manifest entry: body is ") + type_name(*doc) + ", not an object");
     }
-    const auto files = doc->FindMember("files");
+    const auto files = last_member(*doc, "files");
     if (files == doc->MemberEnd()) {
         return error(errc::invalid_argument, "manifest entry: no \"files\" member");
     }
@@ -162,7 +176,7 @@ result<entry_body> parse_entry_body(std::string_view text) {
     entry_body body;
     body_reader reader(body);
     reader.read_files(files->value);
-    if (const auto update = doc->FindMember("update"); update != doc->MemberEnd()) {
+    if (const auto update = last_member(*doc, "update"); update != doc->MemberEnd()) {
         reader.read_update(update->value);
     }
     return body;

@@ -75,6 +75,13 @@ std::optional<clock::time_point> to_time_point(const civil_time& t) {
     }
     const auto time = chr::sys_days{date} + chr::hours{t.hour} + chr::minutes{t.minute} +
                       chr::seconds{t.second} + chr::milliseconds{t.millis};
+    // system_clock counts nanoseconds in 64 bits, 1677-09-21 to 2262-04-11: a year 9999 (or
+    // 0001) from a server is refused instead of overflowing. The day of margin leaves room for
+    // the UTC offset parse_iso8601 subtracts afterwards.
+    const auto limit = chr::floor<chr::milliseconds>(clock::duration::max()) - chr::days{1};
+    if (time.time_since_epoch() > limit || time.time_since_epoch() < -limit) {
+        return std::nullopt;
+    }
     return clock::time_point{chr::duration_cast<clock::duration>(time.time_since_epoch())};
 }
 
