@@ -139,29 +139,13 @@ asio::awaitable<status> store::impl::async_apply_remote(const engine::remote_sta
         // this coroutine waits, and the shared pointer keeps it alive should the coroutine be
         // destroyed meanwhile.
         auto shared_diff = std::make_shared<std::vector<replica::remote_change>>(std::move(diff));
-        // Reads of the changed keys wait until the subscribers are told (on the io thread,
-        // right after the commit), so no read shows a change before its notification.
-        std::vector<std::string> keys;
-        keys.reserve(shared_diff->size());
-        for (const auto& change : *shared_diff) {
-            keys.push_back(change.key);
-        }
         // Named, not temporaries in the co_await: GCC 12 mishandles temporaries with
         // destructors there.
         auto apply = [shared_diff, meta = std::move(meta)](replica::replica& w) {
             return w.apply_remote(*shared_diff, meta);
         };
-        auto notify_and_release = [weak = weak_from_this(), shared_diff,
-                                   hold = hold_reads(std::move(keys), false)](
-                                      result<std::vector<replica::change>> written) -> status {
-            auto self = weak.lock();
-            if (!self) {
-                return error(errc::cancelled, "the store closed");
-            }
-            auto kept = self->kv_written(std::move(written), *shared_diff);
-            self->release_reads(hold);
-            return kept;
-        };
+        // Reads of the changed keys wait until the subscribers are told (kv_write_done).
+        auto notify_and_release = kv_write_done(shared_diff);
         auto applied = co_await engine::async_write_then(writer, std::move(apply),
                                                          std::move(notify_and_release));
         diff = std::move(*shared_diff);

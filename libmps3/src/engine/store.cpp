@@ -140,27 +140,30 @@ asio::awaitable<status> store::impl::async_complete_upload(
     std::span<const std::int64_t> batch_ids, const std::vector<replica::remote_change>& confirmed) {
     std::vector<std::int64_t> ids(batch_ids.begin(), batch_ids.end());
     auto shared = std::make_shared<const std::vector<replica::remote_change>>(confirmed);
-    std::vector<std::string> keys;
-    keys.reserve(confirmed.size());
-    for (const auto& change : confirmed) {
-        keys.push_back(change.key);
-    }
     auto complete = [ids = std::move(ids), shared](replica::replica& w) {
         return w.complete_upload(ids, *shared);
     };
-    auto notify_and_release = [weak = weak_from_this(), shared,
-                               hold = hold_reads(std::move(keys), false)](
-                                  result<std::vector<replica::change>> written) -> status {
+    auto after = kv_write_done(shared);
+    co_return co_await engine::async_write_then(writer, std::move(complete), std::move(after));
+}
+
+std::function<status(result<std::vector<replica::change>>)> store::impl::kv_write_done(
+    std::shared_ptr<const std::vector<replica::remote_change>> changes) {
+    std::vector<std::string> keys;
+    keys.reserve(changes->size());
+    for (const auto& change : *changes) {
+        keys.push_back(change.key);
+    }
+    return [weak = weak_from_this(), changes, hold = hold_reads(std::move(keys), false)](
+               result<std::vector<replica::change>> written) -> status {
         auto self = weak.lock();
         if (!self) {
             return error(errc::cancelled, "the store closed");
         }
-        auto kept = self->kv_written(std::move(written), *shared);
+        auto kept = self->kv_written(std::move(written), *changes);
         self->release_reads(hold);
         return kept;
     };
-    co_return co_await engine::async_write_then(writer, std::move(complete),
-                                                std::move(notify_and_release));
 }
 
 void store::impl::wake_loop() {

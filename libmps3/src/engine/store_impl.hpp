@@ -109,6 +109,11 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
     /// The one place that keeps the mirror exact (applied_files.hpp).
     status kv_written(result<std::vector<replica::change>> written,
                       std::span<const replica::remote_change> changes);
+    /// For a sync write of kv about to be submitted (apply_remote, complete_upload): holds the
+    /// reads of the changed keys, and returns the writer completion that runs kv_written on the
+    /// io thread and then lets them go, so a read never shows a change before it is notified.
+    std::function<status(result<std::vector<replica::change>>)> kv_write_done(
+        std::shared_ptr<const std::vector<replica::remote_change>> changes);
     /// db.complete_upload (on the writer thread), then kv_written.
     boost::asio::awaitable<status> async_complete_upload(
         std::span<const std::int64_t> batch_ids,
