@@ -1,6 +1,11 @@
 #include "log_sink.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <charconv>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 
 namespace mps3::daemon {
@@ -105,9 +110,33 @@ log_sink make_log_sink(log_level threshold, log_format format, std::FILE* out) {
     };
 }
 
+bool journal_stream_names(std::string_view journal_stream, int fd) {
+    const auto colon = journal_stream.find(':');
+    if (colon == std::string_view::npos) {
+        return false;
+    }
+    const auto number = [](std::string_view text, std::uintmax_t& out) {
+        const auto* end = text.data() + text.size();
+        auto [at, ec] = std::from_chars(text.data(), end, out);
+        return ec == std::errc() && at == end && !text.empty();
+    };
+    std::uintmax_t device = 0;
+    std::uintmax_t inode = 0;
+    if (!number(journal_stream.substr(0, colon), device) ||
+        !number(journal_stream.substr(colon + 1), inode)) {
+        return false;
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        return false;
+    }
+    return static_cast<std::uintmax_t>(st.st_dev) == device &&
+           static_cast<std::uintmax_t>(st.st_ino) == inode;
+}
+
 bool stderr_is_journald() {
     const char* stream = std::getenv("JOURNAL_STREAM");
-    return stream != nullptr && *stream != '\0';
+    return stream != nullptr && journal_stream_names(stream, STDERR_FILENO);
 }
 
 }  // namespace mps3::daemon

@@ -24,7 +24,11 @@ std::string format_log_line(log_level level, std::string_view component, std::st
 /// A sink writing records at or above `threshold` to `out` (stderr by default).
 log_sink make_log_sink(log_level threshold, log_format format, std::FILE* out = stderr);
 
-/// journald is our stderr when JOURNAL_STREAM is set (systemd sets it for services).
+/// Whether JOURNAL_STREAM's value ("<device>:<inode>", decimal, as systemd.exec(5) sets it)
+/// names the file `fd` is open on. Only then does the fd lead to journald: a shell started from
+/// a service inherits the variable with its stderr pointing elsewhere (a terminal, a file).
+bool journal_stream_names(std::string_view journal_stream, int fd);
+/// journald is our stderr: JOURNAL_STREAM is set and names stderr (journal_stream_names).
 bool stderr_is_journald();
 
 }  // namespace mps3::daemon

@@ -2,6 +2,13 @@
 
 #include "log_sink.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
 using namespace mps3;
 using namespace mps3::daemon;
 
@@ -37,4 +44,30 @@ TEST_CASE("the sink filters by level") {
     const auto n = std::fread(buffer, 1, sizeof buffer - 1, out);
     std::fclose(out);
     CHECK(std::string(buffer, n) == "level=error component=x msg=\"kept\"\n");
+}
+
+TEST_CASE("JOURNAL_STREAM counts only when it names the file descriptor's file") {
+    // A real file stands for the journal's socket: what matters is its device and inode.
+    char path[] = "/tmp/mps3-journal-XXXXXX";
+    const int fd = ::mkstemp(path);
+    REQUIRE(fd >= 0);
+    struct stat st {};
+    REQUIRE(::fstat(fd, &st) == 0);
+    const auto dev = std::to_string(static_cast<std::uintmax_t>(st.st_dev));
+    const auto ino = std::to_string(static_cast<std::uintmax_t>(st.st_ino));
+    CHECK(journal_stream_names(dev + ":" + ino, fd));
+    // Inherited by a shell whose stderr is elsewhere: another inode, or another device.
+    CHECK_FALSE(journal_stream_names(dev + ":" + std::to_string(st.st_ino + 1), fd));
+    CHECK_FALSE(journal_stream_names(std::to_string(st.st_dev + 1) + ":" + ino, fd));
+    // Malformed values never count.
+    CHECK_FALSE(journal_stream_names("", fd));
+    CHECK_FALSE(journal_stream_names(dev, fd));
+    CHECK_FALSE(journal_stream_names(dev + ":", fd));
+    CHECK_FALSE(journal_stream_names(":" + ino, fd));
+    CHECK_FALSE(journal_stream_names(dev + ":" + ino + "x", fd));
+    CHECK_FALSE(journal_stream_names("-1:" + ino, fd));
+    // A closed descriptor names nothing.
+    ::close(fd);
+    ::unlink(path);
+    CHECK_FALSE(journal_stream_names(dev + ":" + ino, fd));
 }
