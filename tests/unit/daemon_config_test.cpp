@@ -4,8 +4,26 @@
 #include "ini.hpp"
 #include "store_factory.hpp"
 
+#include <span>
+#include <utility>
+
 using namespace mps3;
 using namespace mps3::daemon;
+
+namespace {
+
+// Each configuration text is refused, with an error message containing its expected text.
+void check_each_refused(std::span<const std::pair<const char*, const char*>> cases) {
+    for (const auto& [text, expected] : cases) {
+        CAPTURE(text);
+        auto s = mps3::daemon::default_settings({}, false, 1);
+        auto applied = mps3::daemon::apply_config_text(s, text);
+        REQUIRE_FALSE(applied.has_value());
+        CHECK(applied.err().message.find(expected) != std::string::npos);
+    }
+}
+
+}  // namespace
 
 TEST_CASE("ini: sections, quoted names and values, comments") {
     auto parsed = parse_ini(R"(# top comment
@@ -104,13 +122,7 @@ TEST_CASE("bad configs are refused with the line and the key") {
         {"bucket = b\n", "inside a [daemon]"},
         {"[daemon]\nallowed_uids = 1, x\n", "line 2: allowed_uids"},
     };
-    for (const auto& [text, expected] : cases) {
-        CAPTURE(text);
-        auto s = default_settings({}, false, 1);
-        auto applied = apply_config_text(s, text);
-        REQUIRE_FALSE(applied.has_value());
-        CHECK(applied.err().message.find(expected) != std::string::npos);
-    }
+    check_each_refused(cases);
 }
 
 TEST_CASE("finalize: at least one store, unique names, a bucket each") {
@@ -139,13 +151,7 @@ TEST_CASE("store values no request could carry are refused with the line and the
         {"[store \"a\"]\nregion = eu west 1\n", "line 2: region: region may only hold"},
         {"[store \"a\"]\nmanifest = \"\"\n", "line 2: manifest"},
     };
-    for (const auto& [text, expected] : cases) {
-        CAPTURE(text);
-        auto s = default_settings({}, false, 1);
-        auto applied = apply_config_text(s, text);
-        REQUIRE_FALSE(applied.has_value());
-        CHECK(applied.err().message.find(expected) != std::string::npos);
-    }
+    check_each_refused(cases);
     // The flags use the same checks, by the file's key names.
     CHECK(store_value_problem("bucket", "b1").find("3 to 63") != std::string::npos);
     CHECK(store_value_problem("bucket", "good-bucket").empty());
