@@ -191,6 +191,9 @@ void replica_writer::commit_group(std::vector<item>& batch, std::size_t begin, s
             write.committed.emplace(std::move(one));
         }
         done.push_back(std::move(batch[i].done));
+        // Let go of the write before its completion can run: the io thread must drop the last
+        // reference, since what the store hangs on it (a timer) belongs to the io thread.
+        batch[i].write.reset();
     }
     grouped_writes_.fetch_add(written, std::memory_order_relaxed);
     finished(std::move(done));
