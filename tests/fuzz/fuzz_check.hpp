@@ -26,6 +26,15 @@ inline std::string_view as_text(const unsigned char* data, std::size_t size) {
     return {reinterpret_cast<const char*>(data), size};
 }
 
+/// The first line of text (without its '\n'), removed from text with its '\n'; the whole text
+/// when it has no '\n'. The targets that read several fields split their input this way.
+inline std::string_view take_line(std::string_view& text) {
+    const auto newline = text.find('\n');
+    const std::string_view line = text.substr(0, newline);
+    text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
+    return line;
+}
+
 /// Compact JSON of a value that must be serialisable (it came from a successful parse).
 inline std::string to_json(const rapidjson::Value& v) {
     auto text = json::serialize(v);

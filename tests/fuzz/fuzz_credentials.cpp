@@ -27,11 +27,8 @@ void check_value(std::string_view v) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    const std::string_view text = mps3::fuzz::as_text(data, size);
-    const auto newline = text.find('\n');
-    const std::string_view profile = text.substr(0, newline);
-    const std::string_view file =
-        newline == std::string_view::npos ? std::string_view() : text.substr(newline + 1);
+    std::string_view file = mps3::fuzz::as_text(data, size);
+    const std::string_view profile = mps3::fuzz::take_line(file);
 
     const auto found = parse_credentials_file(file, profile);
     if (!found) {

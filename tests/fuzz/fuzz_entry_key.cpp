@@ -90,11 +90,8 @@ void check_formatted(std::string_view manifest, std::int64_t ms, std::string_vie
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    const std::string_view text = mps3::fuzz::as_text(data, size);
-    const auto newline = text.find('\n');
-    const std::string_view manifest = text.substr(0, newline);
-    const std::string_view object_key =
-        newline == std::string_view::npos ? std::string_view() : text.substr(newline + 1);
+    std::string_view object_key = mps3::fuzz::as_text(data, size);
+    const std::string_view manifest = mps3::fuzz::take_line(object_key);
     check_parsed(manifest, object_key);
 
     // A time from the first 8 bytes (any 64-bit value: clamping is part of what is checked), a

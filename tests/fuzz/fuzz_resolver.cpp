@@ -115,12 +115,7 @@ void check_plan(std::string_view manifest, const std::vector<listed_object>& lis
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string_view text = mps3::fuzz::as_text(data, size);
-    const auto next_line = [&text] {
-        const auto newline = text.find('\n');
-        const std::string_view line = text.substr(0, newline);
-        text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
-        return line;
-    };
+    const auto next_line = [&text] { return mps3::fuzz::take_line(text); };
     const std::string_view manifest = next_line();
     std::vector<listed_object> listing;
     std::vector<std::string> unreadable;

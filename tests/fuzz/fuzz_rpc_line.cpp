@@ -40,9 +40,7 @@ struct expected_frame {
 std::vector<expected_frame> reference_frames(std::string_view stream) {
     std::vector<expected_frame> out;
     while (!stream.empty()) {
-        const auto newline = stream.find('\n');
-        std::string_view line = stream.substr(0, newline);
-        stream.remove_prefix(newline == std::string_view::npos ? stream.size() : newline + 1);
+        std::string_view line = mps3::fuzz::take_line(stream);
         if (line.size() > max_frame + 1) {  // one '\r' more is allowed until the line ends
             out.push_back({frame::kind::oversized, {}});
             continue;
