@@ -73,7 +73,7 @@ std::shared_ptr<std::promise<void>> block(engine::replica_writer& writer) {
             release->get_future().wait();
         },
         {});
-    running.wait();
+    REQUIRE(running.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
     return release;
 }
 
