@@ -109,9 +109,13 @@ TEST_CASE("attempt recovery: an entry readers do not see did not land") {
     const auto key = entry_key(0ms);
     harness h({key});
     REQUIRE(std::holds_alternative<recover_do::list_entry>(h.recovery->start()));
-    SUBCASE("not listed") {
+    SUBCASE("not listed, and no key holds a version it chose: never PUT, or overwritten") {
         const std::optional<protocol::timestamp> none;
-        CHECK(std::holds_alternative<recover_do::not_landed>(h.recovery->on_listed(none)));
+        REQUIRE(std::holds_alternative<recover_do::resolve_state>(h.recovery->on_listed(none)));
+        const protocol::manifest_state files{
+            {protocol::format_content_ref(bucket, "a"), {.version = "theirs"}},
+            {protocol::format_content_ref(bucket, "b"), {.version = "va2"}}};  // another key
+        CHECK(std::holds_alternative<recover_do::not_landed>(h.recovery->on_resolved(files)));
     }
     SUBCASE("listed outside the validity window (readers ignore it for ever)") {
         CHECK(std::holds_alternative<recover_do::not_landed>(
@@ -155,7 +159,9 @@ TEST_CASE("attempt recovery: a body that is not ours, or cut off, does not count
         const auto cut = body_writing("va2").substr(0, 20);
         REQUIRE(std::holds_alternative<recover_do::list_entry>(h.recovery->on_got(cut)));
         const std::optional<protocol::timestamp> none;
-        CHECK(std::holds_alternative<recover_do::not_landed>(h.recovery->on_listed(none)));
+        REQUIRE(std::holds_alternative<recover_do::resolve_state>(h.recovery->on_listed(none)));
+        CHECK(std::holds_alternative<recover_do::not_landed>(
+            h.recovery->on_resolved(protocol::manifest_state{})));
     }
     SUBCASE("an entry that writes a but not the delete of d is not this attempt's") {
         protocol::manifest_update partial{
@@ -165,6 +171,51 @@ TEST_CASE("attempt recovery: a body that is not ours, or cut off, does not count
         REQUIRE(body);
         CHECK(std::holds_alternative<recover_do::list_entry>(h.recovery->on_got(*body)));
     }
+}
+
+TEST_CASE("attempt recovery: an entry collected after it landed is found by its versions") {
+    // Garbage collection deleted our entry, its update folded into a newer one (gap 1): the
+    // noted key is not listed, but the state still names the version the attempt chose.
+    harness h({entry_key(0ms)});
+    REQUIRE(std::holds_alternative<recover_do::list_entry>(h.recovery->start()));
+    const std::optional<protocol::timestamp> none;
+    REQUIRE(std::holds_alternative<recover_do::resolve_state>(h.recovery->on_listed(none)));
+    SUBCASE("the last version chosen for a key is in the state: landed, every write confirmed") {
+        const protocol::manifest_state files{
+            {protocol::format_content_ref(bucket, "a"), {.version = "va2"}}};
+        const recover_step done = h.recovery->on_resolved(files);
+        REQUIRE(std::holds_alternative<recover_do::landed>(done));
+        const auto& confirmed = std::get<recover_do::landed>(done).confirmed;
+        REQUIRE(confirmed.size() == 2);
+        CHECK(confirmed[0].key == "a");
+        REQUIRE(confirmed[0].value);
+        CHECK(confirmed[0].value->version == "va2");
+        CHECK(confirmed[1].key == "d");
+        CHECK_FALSE(confirmed[1].value);
+    }
+    SUBCASE("an earlier op's version is not what the entry wrote: it proves nothing") {
+        const protocol::manifest_state files{
+            {protocol::format_content_ref(bucket, "a"), {.version = "va1"}}};
+        CHECK(std::holds_alternative<recover_do::not_landed>(h.recovery->on_resolved(files)));
+    }
+    SUBCASE("the state could not be read: decide nothing") {
+        const auto step = h.recovery->on_resolved(error(errc::network, "reset"));
+        CHECK(std::holds_alternative<recover_do::undecided>(step));
+    }
+}
+
+TEST_CASE("attempt recovery: an attempt of deletes alone is not resolved (no version to find)") {
+    replica::outbox_batch only_deletes;
+    only_deletes.id = 3;
+    only_deletes.state = replica::batch_state::uploading;
+    only_deletes.attempt_id = "att";
+    only_deletes.entry_keys = {entry_key(0ms)};
+    only_deletes.ops = {op("d", std::nullopt, "")};
+    const std::vector<const replica::outbox_batch*> batches{&only_deletes};
+    engine::attempt_recovery recovery(batches, bucket, manifest);
+    REQUIRE(std::holds_alternative<recover_do::list_entry>(recovery.start()));
+    const std::optional<protocol::timestamp> none;
+    CHECK(std::holds_alternative<recover_do::not_landed>(recovery.on_listed(none)));
 }
 
 TEST_CASE("attempt recovery: keys that are not entry keys of this manifest are skipped") {

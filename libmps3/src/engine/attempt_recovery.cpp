@@ -5,6 +5,8 @@
 #include "protocol/entry_body.hpp"
 #include "protocol/entry_key.hpp"
 
+#include <algorithm>
+
 namespace mps3::engine {
 
 std::map<std::string, std::vector<const replica::outbox_batch*>> uploading_attempts(
@@ -39,6 +41,7 @@ attempt_recovery::attempt_recovery(std::span<const replica::outbox_batch* const>
 recover_step attempt_recovery::start() {
     next_ = 0;
     foreign_.reset();
+    unlisted_ = false;
     return next_key();
 }
 
@@ -51,7 +54,14 @@ recover_step attempt_recovery::next_key() {
             return recover_do::list_entry{.entry_key = current_};
         }
     }
-    // Not in the bucket (or collected after the window and so unknowable): upload again.
+    // No noted key holds our entry now. It may have landed and been collected since: then a
+    // key we wrote still holding our version proves it. Only puts have versions to look for;
+    // an attempt of deletes alone stays unknowable (durability.md, gap 1).
+    const bool has_put =
+        std::any_of(last_.begin(), last_.end(), [](const auto& k) { return k.second.value; });
+    if (unlisted_ && has_put) {
+        return recover_do::resolve_state{};
+    }
     return recover_do::not_landed{};
 }
 
@@ -61,7 +71,8 @@ recover_step attempt_recovery::on_listed(
         return recover_do::undecided{.why = last_modified.err()};  // decides nothing
     }
     if (!*last_modified) {
-        return next_key();  // not listed: readers do not see it
+        unlisted_ = true;  // readers do not see it: never PUT, or collected
+        return next_key();
     }
     const protocol::time_range listed{.earliest = **last_modified, .latest = **last_modified};
     if (protocol::check_entry_time(*current_ts_, listed) != protocol::time_verdict::valid) {
@@ -79,6 +90,28 @@ recover_step attempt_recovery::on_got(const result<std::string>& body) {
         foreign_ = current_;
         return next_key();
     }
+    return confirmed();
+}
+
+recover_step attempt_recovery::on_resolved(const result<protocol::manifest_state>& files) {
+    if (!files) {
+        return recover_do::undecided{.why = files.err()};
+    }
+    for (const auto& [key, choice] : last_) {
+        if (!choice.value) {
+            continue;
+        }
+        const auto it = files->find(protocol::format_content_ref(bucket_, key));
+        if (it != files->end() && it->second.version == choice.version) {
+            return confirmed();
+        }
+    }
+    // Never PUT, or landed and every key overwritten since: the bound of gap 1.
+    return recover_do::not_landed{};
+}
+
+// The attempt's writes as the bucket holds them once its entry landed: per key, its last op.
+recover_do::landed attempt_recovery::confirmed() const {
     recover_do::landed out;
     for (const auto& [key, choice] : last_) {
         if (!choice.value) {

@@ -159,7 +159,7 @@ asio::awaitable<status> store::impl::async_recover_attempts(
     for (const auto& [attempt, batches] : engine::uploading_attempts(pending)) {
         engine::attempt_recovery recovery(batches, config.bucket, config.manifest_key);
         engine::recover_step step = recovery.start();
-        // Bounded: two steps per noted key (an attempt notes at most a few).
+        // Bounded: two steps per noted key (an attempt notes at most a few), then one read.
         for (int performed = 0; performed < 64; ++performed) {
             if (const auto* list = std::get_if<engine::recover_do::list_entry>(&step)) {
                 const std::string key(list->entry_key);
@@ -169,6 +169,15 @@ asio::awaitable<status> store::impl::async_recover_attempts(
                 const std::string key(get->entry_key);
                 auto body = co_await async_get_body(key);
                 step = recovery.on_got(body);
+            } else if (std::holds_alternative<engine::recover_do::resolve_state>(step)) {
+                // Rare (a noted entry key not listed) and a full read: the state settles
+                // whether a collected entry had landed (durability.md, gap 1).
+                auto state = co_await async_read_remote();
+                if (state) {
+                    step = recovery.on_resolved(std::move(state->files));
+                } else {
+                    step = recovery.on_resolved(std::move(state).err());
+                }
             } else {
                 break;
             }
