@@ -101,14 +101,24 @@ def _check_store_entry(key: str, value: str) -> None:
         raise _Unclean(key)
     if key == "manifest" and not value:
         raise _Unclean(key)
+    if key == "bucket" and not (3 <= len(value) <= 63 and _all_name_chars(value)):
+        raise _Unclean(key)
+    if key == "region" and not (value and _all_name_chars(value)):
+        raise _Unclean(key)
+
+
+def _all_name_chars(value: str) -> bool:
+    """Letters, digits, '-', '.' and '_' (bucket and region names, daemon/config.cpp)."""
+    return all(c.isascii() and (c.isalnum() or c in "-._") for c in value)
 
 
 def configured_socket(text: str) -> str | None:
     """The ``socket`` a configuration file's text sets, ``None`` when it sets none.
 
     Raises ``ValueError`` when the text does not read cleanly (then mps3ctl, and this client,
-    use the default path). The syntax and the settings' names and simple ranges are checked as
-    mps3d checks them; an endpoint, bucket or region name that mps3d would refuse is not.
+    use the default path). The syntax, the sections, the settings' names and their values are
+    checked as mps3d checks them, except an ``endpoint`` URL: one mps3d refuses makes mps3ctl
+    use the default path, and this client still the configured socket.
     """
     socket: str | None = None
     kind: str | None = None  # None: before any [section]
