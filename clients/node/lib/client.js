@@ -24,6 +24,7 @@ const writeDeadline = (options) =>
 export class Client {
   #connection = null;
   #connecting = null;
+  #subscriptions = new Set();
 
   /**
    * @param {{socket?: string, system?: boolean, store?: string, timeoutMs?: number|null}} [options]
@@ -53,10 +54,12 @@ export class Client {
     return this.#connecting;
   }
 
-  /** Closes the connection (a later call opens a new one). */
+  /** Closes the connection (a later call opens a new one; calls in flight fail) and the
+   * subscriptions opened through this client. */
   close() {
     this.#connection?.close();
     this.#connection = null;
+    for (const subscription of this.#subscriptions) subscription.close();
   }
 
   /** Sends any method and resolves with its raw result. */
@@ -209,6 +212,8 @@ export class Client {
       timeoutMs: this.timeoutMs,
     });
     await subscription.open();
+    this.#subscriptions.add(subscription);
+    subscription.once('close', () => this.#subscriptions.delete(subscription));
     return subscription;
   }
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any, TypeVar
@@ -109,6 +110,7 @@ class AsyncClient:
         self.timeout = timeout
         self._connection: _Connection | None = None
         self._connecting = asyncio.Lock()
+        self._subscriptions: weakref.WeakSet[AsyncSubscription] = weakref.WeakSet()
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -117,10 +119,13 @@ class AsyncClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Closes the connection (a later call opens a new one)."""
+        """Closes the connection (a later call opens a new one) and the subscriptions opened
+        through this client."""
         if self._connection is not None:
             connection, self._connection = self._connection, None
             await connection.close()
+        for subscription in list(self._subscriptions):
+            await subscription.aclose()
 
     async def connect(self) -> None:
         """Opens the connection now (calls do it when needed)."""
@@ -244,6 +249,7 @@ class AsyncClient:
                                          store=self._store(store), timeout=self.timeout,
                                          reconnect_timeout=reconnect_timeout)
         await subscription._open(first=True)
+        self._subscriptions.add(subscription)
         return subscription
 
 

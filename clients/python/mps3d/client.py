@@ -6,6 +6,7 @@ import os
 import socket as socket_module
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
@@ -79,6 +80,7 @@ class Client:
         self._sock: socket_module.socket | None = None
         self._codec = Codec()
         self._splitter = LineSplitter()
+        self._subscriptions: weakref.WeakSet[Subscription] = weakref.WeakSet()
 
     def __enter__(self) -> Client:
         return self
@@ -87,9 +89,12 @@ class Client:
         self.close()
 
     def close(self) -> None:
-        """Closes the connection (a later call opens a new one)."""
+        """Closes the connection (a later call opens a new one) and the subscriptions opened
+        through this client."""
         with self._lock:
             self._drop()
+        for subscription in list(self._subscriptions):
+            subscription.close()
 
     def connect(self) -> None:
         """Opens the connection now (calls do it when needed)."""
@@ -263,8 +268,10 @@ class Client:
         daemon restart or a ``lagged`` (see :class:`~mps3d.Subscription`). The subscription has
         a connection of its own.
         """
-        return Subscription(self.path, key=key, prefix=prefix, since=since,
-                            store=self._store(store), timeout=self.timeout,
-                            reconnect_timeout=reconnect_timeout)
+        subscription = Subscription(self.path, key=key, prefix=prefix, since=since,
+                                    store=self._store(store), timeout=self.timeout,
+                                    reconnect_timeout=reconnect_timeout)
+        self._subscriptions.add(subscription)
+        return subscription
 
 
