@@ -12,19 +12,21 @@ describe('Client', () => {
   let s3;
   let daemon;
   let db;
-  before(() => {
+  // One mps3d for the tests of the file (each uses keys of its own and leaves it running and
+  // online): starting one per test would be most of the suite's time.
+  before(async () => {
     s3 = S3Server.start();
-  });
-  after(() => s3?.stop());
-  beforeEach(async () => {
     daemon = new Daemon(s3);
     await daemon.start();
+  });
+  after(async () => {
+    await daemon?.dispose();
+    s3?.stop();
+  });
+  beforeEach(async () => {
     db = await connect({ socket: daemon.socket });
   });
-  afterEach(async () => {
-    db?.close();
-    await daemon?.dispose();
-  });
+  afterEach(() => db?.close());
 
   test('put, get, delete; a stored null is not an absent key', async () => {
     const first = await db.put('users/ada', { name: 'Ada' });

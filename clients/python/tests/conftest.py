@@ -8,6 +8,7 @@ MPS3_S3_TOOL (mps3-s3, which creates the buckets). MPS3_TEST_SERVER picks the se
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -165,27 +166,38 @@ class Daemon:
             return "(no log)"
 
 
-@pytest.fixture
-def daemon(s3: S3Server, request: pytest.FixtureRequest) -> Iterator[Daemon]:
-    """A running mps3d on a fresh bucket; its log is printed when the test fails."""
+@contextlib.contextmanager
+def running_daemon(s3: S3Server, session: pytest.Session) -> Iterator[Daemon]:
+    """A running mps3d on a fresh bucket, stopped and removed afterwards; its log is printed
+    when a test failed meanwhile."""
+    failed_before = session.testsfailed
     # Unix socket paths are limited to 107 bytes: a short directory under /tmp.
     directory = Path(tempfile.mkdtemp(prefix="mps3py.", dir="/tmp"))
     d = Daemon(s3, directory)
-    d.start()
-    yield d
-    if d.process is not None:
-        d.stop()
-    report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed:
-        print(f"--- mps3d log ({d.log}) ---\n{d.log_tail()}")
-    shutil.rmtree(directory, ignore_errors=True)
+    try:
+        d.start()
+        yield d
+    finally:
+        if d.process is not None:
+            d.stop()
+        if session.testsfailed > failed_before:
+            print(f"--- mps3d log ({d.log}) ---\n{d.log_tail()}")
+        shutil.rmtree(directory, ignore_errors=True)
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    outcome = yield
-    report = outcome.get_result()
-    setattr(item, "rep_" + report.when, report)
+@pytest.fixture(scope="module")
+def daemon(s3: S3Server, request: pytest.FixtureRequest) -> Iterator[Daemon]:
+    """One mps3d for the tests of a module (each uses keys of its own and leaves it running
+    and online): starting one per test would be most of the suite's time."""
+    with running_daemon(s3, request.session) as d:
+        yield d
+
+
+@pytest.fixture
+def fresh_daemon(s3: S3Server, request: pytest.FixtureRequest) -> Iterator[Daemon]:
+    """An mps3d of the test's own."""
+    with running_daemon(s3, request.session) as d:
+        yield d
 
 
 @pytest.fixture

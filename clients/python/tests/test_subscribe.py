@@ -118,13 +118,14 @@ def test_blocking_subscription_survives_a_restart(daemon: Daemon) -> None:
         assert sub.resubscribes == 1
 
 
-def test_lagged_is_recovered_without_missing_a_change(client: Client) -> None:
+def test_lagged_is_recovered_without_missing_a_change(fresh_daemon: Daemon) -> None:
     """A consumer that does not read while 3,000 changes of 2 KB arrive makes mps3d end its
     subscription with `lagged` (more than 1,024 waiting); the subscription resubscribes with
     since and still delivers each change once, in order."""
+    client = Client(fresh_daemon.socket)
     # No bucket traffic: the test is about the socket, and 6 MB of uploads would only slow it.
     client.set_online(False)
-    with client.subscribe(prefix="lag/") as sub:
+    with client, client.subscribe(prefix="lag/") as sub:
         big = "x" * 2048
         last = client.put_all([Put(f"lag/{i:04d}", big) for i in range(3000)])
         changes = take(sub, 3000)
@@ -134,9 +135,9 @@ def test_lagged_is_recovered_without_missing_a_change(client: Client) -> None:
     assert [c.key for c in changes] == [f"lag/{i:04d}" for i in range(3000)]
 
 
-def test_async_lagged_is_recovered(daemon: Daemon) -> None:
+def test_async_lagged_is_recovered(fresh_daemon: Daemon) -> None:
     async def main() -> None:
-        async with AsyncClient(daemon.socket) as c:
+        async with AsyncClient(fresh_daemon.socket) as c:
             await c.set_online(False)  # as above: no uploads
             sub = await c.subscribe(prefix="")
             last = await c.put_all([Put(f"a/{i:04d}", "y" * 2048) for i in range(3000)])
