@@ -355,6 +355,9 @@ class AsyncSubscription:
                 if delay is None:
                     raise
                 await asyncio.sleep(delay)
+            except BaseException:
+                await self._drop()  # refused (ChangesMissedError, bad params): nothing to keep
+                raise
 
     async def _until_answered(self) -> None:
         while self._subscribe_id is not None:

@@ -127,6 +127,9 @@ class Subscription:
                 if delay is None:
                     raise
                 time.sleep(delay)
+            except BaseException:
+                self._drop()  # refused (ChangesMissedError, bad params): nothing to keep open
+                raise
 
     def _connect_and_subscribe(self) -> None:
         sock = socket_module.socket(socket_module.AF_UNIX, socket_module.SOCK_STREAM)
