@@ -13,7 +13,8 @@ the JSON-RPC ``code``, ``message`` and ``data``. The protocol: docs/ipc-protocol
 client: docs/clients.md.
 """
 
-from .aio import AsyncClient, AsyncSubscription
+from .aio import AsyncClient
+from .async_subscription import AsyncSubscription
 from .client import Client
 from .errors import (
     BadResponseError,
