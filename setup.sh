@@ -22,7 +22,10 @@ build_packages=(
 # (own config, Unix socket in a temp dir, no TCP port), so the package's service is never used.
 # clang builds the libFuzzer targets (tests/fuzz/run.sh); on Debian 12 the fuzzer and sanitizer
 # runtimes (libclang_rt.fuzzer) are in libclang-rt-14-dev, which clang only recommends.
-test_packages=(radosgw ceph-mon ceph-osd ceph-common curl redis-server clang libclang-rt-14-dev)
+# The client libraries' tests (clients/) run with Debian's python3 and its pytest, and
+# docs/clients.md's shell example is tested with socat.
+test_packages=(radosgw ceph-mon ceph-osd ceph-common curl redis-server clang libclang-rt-14-dev
+  python3 python3-pytest socat)
 
 want_tests=0
 for arg in "$@"; do
