@@ -47,6 +47,7 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/mps3Config.cmake
 # pkg-config: the prefix is found from the .pc file's own place (${pcfiledir}), so that
 # `cmake --install --prefix DIR` yields a correct file whatever prefix was configured.
 file(RELATIVE_PATH MPS3_PC_TO_PREFIX "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
+string(REGEX REPLACE "/$" "" MPS3_PC_TO_PREFIX "${MPS3_PC_TO_PREFIX}")
 configure_file(cmake/mps3.pc.in ${CMAKE_CURRENT_BINARY_DIR}/mps3.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/mps3.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
