@@ -47,7 +47,7 @@ cmake -S "$source_dir/tests/install/consumer" -B "$work/cmake-consumer" -G Ninja
   -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_CXX_COMPILER="$cxx" "${launcher_args[@]}" \
   -DMPS3_EXAMPLE_SOURCE="$example" >"$work/configure.log" 2>&1 ||
   { cat "$work/configure.log" >&2; fail "find_package(mps3) consumer: configure failed"; }
-cmake --build "$work/cmake-consumer" >"$work/build.log" 2>&1 ||
+cmake --build "$work/cmake-consumer" -j 2 >"$work/build.log" 2>&1 ||
   { cat "$work/build.log" >&2; fail "find_package(mps3) consumer: build failed"; }
 check_runs "$work/cmake-consumer/s3_example"
 
