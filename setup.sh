@@ -12,10 +12,12 @@ build_packages=(
   g++ cmake ninja-build pkg-config ccache git
   libboost1.81-dev rapidjson-dev libcli11-dev doctest-dev libpugixml-dev
   libsqlite3-dev libssl-dev libsystemd-dev zlib1g-dev ca-certificates
-  systemd
+  systemd groff-base zsh
 )
 # systemd brings systemd-analyze: the unit-labelled ctest systemd_units verifies the shipped
 # unit files with it, and `ctest -L unit` must pass after a plain ./setup.sh.
+# Likewise groff-base (groff) and zsh: the ctests man_pages and shell_completions render the man
+# pages and parse the zsh completions with them.
 # Ceph RGW (single-node memstore cluster) and s3rver (npm) are the tests' S3 servers;
 # curl signs the readiness probes of tests/servers/s3server. redis-server is what
 # mps3_bench_local compares the socket with: the bench starts its own redis-server processes

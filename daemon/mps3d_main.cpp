@@ -1,6 +1,7 @@
 // mps3d: the local sync daemon. Serves the stores of its configuration (or the one store its
 // flags describe) to local processes over a Unix socket; docs/configuration.md has every flag
 // and key, docs/operations.md how to run it.
+#include "build_info.hpp"
 #include "config.hpp"
 #include "runtime.hpp"
 
@@ -116,6 +117,7 @@ int main(int argc, char** argv) {
         "buckets. Local processes talk to it over a Unix socket (JSON-RPC 2.0); "
         "mps3ctl is its command-line client.",
         "mps3d");
+    app.set_version_flag("--version", version_line("mps3d"), "print the version and exit");
     flags f;
     app.add_option("--config", f.config,
                    "configuration file (default: $XDG_CONFIG_HOME/mps3/mps3d.conf if it exists; "

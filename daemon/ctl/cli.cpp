@@ -1,5 +1,6 @@
 #include "cli.hpp"
 
+#include "build_info.hpp"
 #include "exit_codes.hpp"
 
 #include <CLI/CLI.hpp>
@@ -75,6 +76,8 @@ cli_outcome parse_command_line(const std::vector<std::string>& args, std::ostrea
     app.footer(std::string(footer_text) + std::string(exit_codes_help));
     app.require_subcommand(1);
     app.fallthrough();  // global options are also accepted after the command
+    app.set_version_flag("--version", daemon::version_line("mps3ctl"),
+                         "print mps3ctl's version and exit ('mps3ctl version' asks mps3d too)");
 
     auto* socket_opt = app.add_option("--socket", f.socket,
                                       "mps3d's socket (default: $MPS3_SOCKET, else the socket "
@@ -145,6 +148,8 @@ cli_outcome parse_command_line(const std::vector<std::string>& args, std::ostrea
     CLI::App* status = command(app, "status", "Show the store's sync state.");
     status->add_flag("--json", f.json, "print mps3d's status result as JSON");
 
+    command(app, "version",
+            "Print mps3ctl's version, then mps3d's and the protocol version it speaks.");
     command(app, "online", "Let the store reach the bucket again. Prints {\"online\":true}.");
     command(app, "offline",
             "Stop the store's bucket traffic (writes keep queueing locally). Prints "

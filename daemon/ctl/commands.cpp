@@ -1,6 +1,7 @@
 #include "commands.hpp"
 
 #include "answers.hpp"
+#include "build_info.hpp"
 #include "exit_codes.hpp"
 #include "json/document.hpp"
 #include "list_pager.hpp"
@@ -315,6 +316,38 @@ planned plan_flush(const invocation& inv) {
     return call(simple_request("flush", params, inv, wait_past_daemon_deadline(inv)), print_result);
 }
 
+/// Both ends' versions: mps3ctl's own line, then mps3d's and the protocol it speaks, as in
+/// "mps3d 0.1.0 (git v0.1.0-4-gabc1234), protocol 1". No parameters, whatever --store says:
+/// the version is the daemon's, not a store's.
+planned plan_version(const invocation& inv) {
+    return call(request{"version", "{}", client_wait(inv)}, [](const rapidjson::Value& result) {
+        if (!result.IsObject()) {
+            return bad_answer_step("version", "the result is not an object");
+        }
+        const auto version = result.FindMember("version");
+        const auto protocol = result.FindMember("protocol");
+        if (version == result.MemberEnd() || !version->value.IsString()) {
+            return bad_answer_step("version", "'version' is not a string");
+        }
+        if (protocol == result.MemberEnd() || !protocol->value.IsUint64()) {
+            return bad_answer_step("version", "'protocol' is not a number");
+        }
+        std::string_view describe;
+        if (const auto git = result.FindMember("git");
+            git != result.MemberEnd() && git->value.IsString()) {
+            describe = {git->value.GetString(), git->value.GetStringLength()};
+        }
+        const std::string_view daemon_version(version->value.GetString(),
+                                              version->value.GetStringLength());
+        step s;
+        s.out = daemon::version_line("mps3ctl") + '\n' +
+                daemon::version_line("mps3d", daemon_version, describe) + ", protocol " +
+                std::to_string(protocol->value.GetUint64()) + '\n';
+        s.exit_code = exit_ok;
+        return s;
+    });
+}
+
 }  // namespace
 
 step single_call::on_response(const ipc::rpc_response& response) {
@@ -359,6 +392,9 @@ result<std::unique_ptr<conversation>> plan(const invocation& inv) {
     }
     if (inv.command == "flush") {
         return plan_flush(inv);
+    }
+    if (inv.command == "version") {
+        return plan_version(inv);
     }
     return usage("unknown command " + quoted(inv.command));
 }

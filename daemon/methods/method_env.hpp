@@ -48,6 +48,7 @@ void install_subscription_methods(ipc::dispatcher& methods,
                                   const std::shared_ptr<ipc::session>& connection,
                                   const method_env& env);
 void install_control_methods(ipc::dispatcher& methods, const method_env& env);
+void install_version_method(ipc::dispatcher& methods);
 
 /// The store a request names with `store` (or the default one).
 ipc::rpc_result<named_store*> store_of(const ipc::params& args, const method_env& env);

@@ -1,6 +1,7 @@
 // mps3ctl's command layer, sans-io: the command line parsed into exact request params, answers
 // turned into output and exit codes, the list pager following cursors, the watcher's
 // lagged -> resubscribe-with-since logic, and where the socket is looked for.
+#include "build_info.hpp"
 #include "ctl/answers.hpp"
 #include "ctl/cli.hpp"
 #include "ctl/commands.hpp"
@@ -234,7 +235,7 @@ TEST_CASE("ctl commands: argument errors are usage errors (exit 2), --help is no
 
 TEST_CASE("ctl commands: --help on every command, with the exit codes") {
     for (const char* command : {"put", "put-all", "delete", "get", "get-all", "list", "watch",
-                                "status", "online", "offline", "flush"}) {
+                                "status", "online", "offline", "flush", "version"}) {
         CAPTURE(command);
         std::ostringstream out;
         std::ostringstream err;
@@ -314,6 +315,41 @@ TEST_CASE("ctl commands: error answers: message and code, data, exit 1 or 5 for 
           exit_daemon_error);
     CHECK(answered({"status"}, failed(-32099, "from a newer mps3d")).exit_code ==
           exit_daemon_error);
+}
+
+TEST_CASE("ctl commands: version prints mps3ctl's version, then mps3d's and its protocol") {
+    // No parameters, whatever --store says: the version is the daemon's.
+    check_first({"version"}, "version", "{}");
+    check_first({"--store", "notes", "version"}, "version", "{}");
+
+    const std::string own = daemon::version_line("mps3ctl") + "\n";
+    auto both =
+        answered({"version"}, ok(R"({"version":"9.8.7","git":"v9.8.7-2-gabc","protocol":3})"));
+    CHECK(both.out == own + "mps3d 9.8.7 (git v9.8.7-2-gabc), protocol 3\n");
+    CHECK(both.exit_code == exit_ok);
+    // A daemon built without git answers "git": null.
+    auto released = answered({"version"}, ok(R"({"version":"1.0.0","git":null,"protocol":1})"));
+    CHECK(released.out == own + "mps3d 1.0.0, protocol 1\n");
+
+    // A result without what the protocol promises is a bad answer (exit 4), not a guess.
+    CHECK(answered({"version"}, ok(R"({"protocol":1})")).exit_code == exit_unreachable);
+    CHECK(answered({"version"}, ok(R"({"version":"1.0.0","protocol":"1"})")).exit_code ==
+          exit_unreachable);
+    CHECK(answered({"version"}, ok("[]")).exit_code == exit_unreachable);
+    // An mps3d older than the method says so; the error is shown like any other.
+    auto old_daemon = answered({"version"}, failed(-32601, "Method not found: 'version'"));
+    CHECK(old_daemon.err == "mps3ctl: Method not found: 'version' (code -32601)\n");
+    CHECK(old_daemon.exit_code == exit_daemon_error);
+}
+
+TEST_CASE("ctl commands: --version prints mps3ctl's version line and exits 0") {
+    std::ostringstream out;
+    std::ostringstream err;
+    auto outcome = parse_command_line({"--version"}, out, err);
+    CHECK_FALSE(outcome.inv.has_value());
+    CHECK(outcome.exit_code == exit_ok);
+    CHECK(out.str() == daemon::version_line("mps3ctl") + "\n");
+    CHECK(err.str().empty());
 }
 
 TEST_CASE("ctl commands: status as a table, or the raw result with --json") {
