@@ -176,6 +176,14 @@ asio::awaitable<void> shut_down(daemon_state& d, int signal_number) {
     d.server->stop_accepting();
     d.server->close_sessions();
     const bool flushed = co_await flush_all(d);
+    if (!flushed) {
+        // The deadline passed: cancel the requests still in flight (an upload of thousands of
+        // objects would otherwise hold the stop for as long as it takes). What they leave
+        // half done is what a crash leaves, and the next start settles it (durability.md).
+        for (auto& s : d.stores.all()) {
+            s.store->set_online(false);
+        }
+    }
     for (auto& s : d.stores.all()) {
         co_await s.store->async_close();
     }

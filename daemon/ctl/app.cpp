@@ -9,6 +9,8 @@
 #include "socket_path.hpp"
 
 #include <iterator>
+#include <optional>
+#include <string>
 
 namespace mps3::ctl {
 
@@ -20,6 +22,17 @@ int run_mps3ctl(const std::vector<std::string>& args, const app_context& context
     invocation& inv = *parsed.inv;
     if (inv.command == "put" && inv.args.size() == 2 && inv.args[1] == "-") {
         inv.args[1].assign(std::istreambuf_iterator<char>(context.in), {});
+    }
+    if (inv.command == "import") {
+        std::istream& in = context.in;
+        inv.input = [&in]() -> std::optional<std::string> {
+            std::string line;
+            if (!std::getline(in, line)) {
+                return std::nullopt;
+            }
+            return line;
+        };
+        inv.progress = context.err_is_terminal;
     }
     auto talk = plan(inv);
     if (!talk) {

@@ -14,7 +14,7 @@
 namespace mps3::ctl {
 
 struct app_context {
-    std::istream& in;   // read by `put KEY -`
+    std::istream& in;   // read by `put KEY -` and `import`
     std::ostream& out;  // standard output
     std::ostream& err;  // standard error
     s3::environment env;
@@ -22,6 +22,8 @@ struct app_context {
     /// Let SIGINT/SIGTERM end a watch cleanly (exit 0). Only the real program sets it: the
     /// handlers are process-wide.
     bool handle_signals = false;
+    /// Standard error is a terminal: import shows its progress there.
+    bool err_is_terminal = false;
 };
 
 /// args: the arguments after the program name.

@@ -28,6 +28,8 @@ struct fields {
     std::vector<std::string> keys, ops, deletes;
     std::uint64_t since = 0, count = 0, limit = 0;
     bool initial = false;  // flush --initial
+    bool dry_run = false;  // import --dry-run
+    std::string to;        // move FROM TO
 };
 
 CLI::App* command(CLI::App& app, const std::string& name, const std::string& description) {
@@ -129,6 +131,29 @@ cli_outcome parse_command_line(const std::vector<std::string>& args, std::ostrea
                           ->type_name("N")
                           ->check(CLI::PositiveNumber);
 
+    CLI::App* export_cmd = command(app, "export",
+                                   "Print every key with a prefix and its value, one line each: "
+                                   "{\"key\":K,\"value\":V}, all from one snapshot (writes "
+                                   "made meanwhile are not in it). mps3ctl import reads it back.");
+    export_cmd->add_option("PREFIX", f.prefix, "only keys that start with it (default: all)");
+
+    CLI::App* import_cmd =
+        command(app, "import",
+                "Write the {\"key\":K,\"value\":V} lines of standard input (mps3ctl export's "
+                "output) in atomic batches of up to 1000 keys. Prints "
+                "{\"imported\":N,\"batches\":B}. A bad line stops the import (exit 2) before "
+                "its batch; earlier batches stay written.");
+    import_cmd->add_flag("--dry-run", f.dry_run,
+                         "check every line and the store, write nothing; prints "
+                         "{\"checked\":N,\"batches\":B}");
+
+    CLI::App* move_cmd = command(app, "move",
+                                 "Rename a key: its value written at TO and FROM deleted, "
+                                 "atomically (one manifest entry). Prints {\"seq\":N}.");
+    move_cmd->add_option("FROM", f.key, "the key to move")->required();
+    move_cmd->add_option("TO", f.to, "its new key")->required();
+    add_await(move_cmd, f);
+
     CLI::App* watch = command(app, "watch",
                               "Print every change of a key (or of the keys with a prefix) as a "
                               "JSON line, as it happens, until --count changes or Ctrl-C.");
@@ -195,14 +220,17 @@ cli_outcome parse_command_line(const std::vector<std::string>& args, std::ostrea
         inv.await = "initial";
     }
     inv.json = f.json;
+    inv.dry_run = f.dry_run;
     if (chosen == put) {
         inv.args = {f.key, f.value};
     } else if (chosen == del || chosen == get || (chosen == watch && watch_key_opt->count() > 0)) {
         inv.args = {f.key};
     } else if (chosen == get_all) {
         inv.args = f.keys;
-    } else if (chosen == list && !f.prefix.empty()) {
+    } else if ((chosen == list || chosen == export_cmd) && !f.prefix.empty()) {
         inv.args = {f.prefix};
+    } else if (chosen == move_cmd) {
+        inv.args = {f.key, f.to};
     } else if (chosen == put_all) {
         inv.put_all_ops = put_all_in_order(*put_all, ops_opt, deletes_opt, f);
     }

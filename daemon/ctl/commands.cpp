@@ -3,6 +3,7 @@
 #include "answers.hpp"
 #include "build_info.hpp"
 #include "exit_codes.hpp"
+#include "importer.hpp"
 #include "json/document.hpp"
 #include "list_pager.hpp"
 #include "params_writer.hpp"
@@ -262,6 +263,56 @@ planned plan_list(const invocation& inv) {
     return std::unique_ptr<conversation>(std::make_unique<list_pager>(std::move(opts)));
 }
 
+// `export [PREFIX]`: list from one snapshot, in the largest pages mps3d serves.
+planned plan_export(const invocation& inv) {
+    if (inv.args.size() > 1) {
+        return usage("export takes at most one PREFIX");
+    }
+    list_pager::options opts;
+    opts.prefix = inv.args.empty() ? std::string() : inv.args[0];
+    if (auto ok = check_utf8("the prefix", opts.prefix); !ok) {
+        return std::move(ok).err();
+    }
+    opts.store = inv.store;
+    opts.page_size = export_page_size;
+    opts.wait = client_wait(inv);
+    opts.snapshot = true;
+    return std::unique_ptr<conversation>(std::make_unique<list_pager>(std::move(opts)));
+}
+
+planned plan_import(const invocation& inv) {
+    if (!inv.args.empty()) {
+        return usage("import takes no arguments: it reads standard input");
+    }
+    if (!inv.input) {
+        return usage("import: no input to read");
+    }
+    importer::options opts;
+    opts.store = inv.store;
+    opts.dry_run = inv.dry_run;
+    opts.progress = inv.progress;
+    opts.wait = client_wait(inv);
+    auto talk = std::make_unique<importer>(std::move(opts), inv.input);
+    if (auto ready = talk->prepare(); !ready) {
+        return std::move(ready).err();
+    }
+    return std::unique_ptr<conversation>(std::move(talk));
+}
+
+planned plan_move(const invocation& inv) {
+    if (auto ok = need_args(inv, 2); !ok) {
+        return std::move(ok).err();
+    }
+    for (const auto& key : inv.args) {
+        if (auto ok = check_utf8("the key", key); !ok) {
+            return std::move(ok).err();
+        }
+    }
+    params_writer params;
+    params.string("from", inv.args[0]).string("to", inv.args[1]);
+    return call(write_request("move", params, inv), print_result);
+}
+
 planned plan_watch(const invocation& inv) {
     if (inv.args.size() > 1 || (inv.args.size() == 1) == inv.prefix.has_value()) {
         return usage("watch takes exactly one of KEY and --prefix PREFIX");
@@ -383,6 +434,15 @@ result<std::unique_ptr<conversation>> plan(const invocation& inv) {
     }
     if (inv.command == "watch") {
         return plan_watch(inv);
+    }
+    if (inv.command == "export") {
+        return plan_export(inv);
+    }
+    if (inv.command == "import") {
+        return plan_import(inv);
+    }
+    if (inv.command == "move") {
+        return plan_move(inv);
     }
     if (inv.command == "status") {
         return plan_status(inv);

@@ -25,6 +25,8 @@ inline constexpr std::chrono::milliseconds default_wait{30'000};
 inline constexpr std::chrono::milliseconds daemon_deadline_grace{5'000};
 /// Entries asked per list page (mps3d accepts 1 to 1000).
 inline constexpr std::uint64_t list_page_size = 100;
+/// Entries asked per page by export: the most mps3d serves in one page.
+inline constexpr std::uint64_t export_page_size = 1000;
 
 /// One put-all operand, in command-line order.
 struct put_all_arg {
@@ -49,6 +51,10 @@ struct invocation {
     std::optional<std::uint64_t> count;  // watch --count
     std::optional<std::uint64_t> limit;  // list --limit
     bool json = false;                   // status --json
+    bool dry_run = false;                // import --dry-run
+    /// import: the input, a line at a time (standard input; canned lines in tests).
+    std::function<std::optional<std::string>()> input;
+    bool progress = false;  // import: show progress on standard error (a terminal)
 };
 
 /// The conversation an invocation means. Fails (errc::invalid_argument, a message for the user,

@@ -28,6 +28,11 @@ request list_pager::page_request() const {
     if (cursor_) {
         params.string("cursor", *cursor_);
     }
+    if (snapshot_id_) {
+        params.string("snapshot", *snapshot_id_);
+    } else if (opts_.snapshot) {
+        params.boolean("snapshot", true);
+    }
     // Strings were checked to be UTF-8 when the command was planned; a cursor was parsed from
     // mps3d's answer, so it is UTF-8 too.
     auto text = params.finish(opts_.store);
@@ -70,6 +75,15 @@ step list_pager::on_response(const ipc::rpc_response& response) {
         return stuck;
     }
     cursor_ = std::move(next);
+    if (opts_.snapshot) {
+        const auto id = result.FindMember("snapshot");
+        if (id == result.MemberEnd() || !id->value.IsString()) {
+            step lost = bad_answer_step("list", "no 'snapshot' id with a snapshot page");
+            lost.out = std::move(s.out);
+            return lost;
+        }
+        snapshot_id_ = std::string(id->value.GetString(), id->value.GetStringLength());
+    }
     s.next = page_request();
     return s;
 }

@@ -1,6 +1,7 @@
-// `mps3ctl list`: follows mps3d's list cursors page after page until the last page or --limit
-// entries, printing one JSON line {"key":K,"value":V} per entry (safe for keys holding tabs or
-// newlines, unlike a KEY<TAB>VALUE format).
+// `mps3ctl list` and `mps3ctl export`: follows mps3d's list cursors page after page until the
+// last page or --limit entries, printing one JSON line {"key":K,"value":V} per entry (safe for
+// keys holding tabs or newlines, unlike a KEY<TAB>VALUE format). Export reads every page from
+// one snapshot.
 #pragma once
 
 #include "conversation.hpp"
@@ -20,6 +21,9 @@ class list_pager : public conversation {
         std::optional<std::string> store;
         std::uint64_t page_size = 100;
         std::chrono::milliseconds wait{30'000};
+        /// Every page from one snapshot taken at the first page (`mps3ctl export`): the
+        /// listing is one point in time even while others write.
+        bool snapshot = false;
     };
 
     explicit list_pager(options opts);
@@ -34,7 +38,8 @@ class list_pager : public conversation {
     request page_request() const;
 
     options opts_;
-    std::optional<std::string> cursor_;  // from the previous page
+    std::optional<std::string> cursor_;       // from the previous page
+    std::optional<std::string> snapshot_id_;  // from the first page, with snapshot
     std::uint64_t printed_ = 0;
 };
 

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
                                          .err = std::cerr,
                                          .env = mps3::s3::process_environment(),
                                          .uid = ::getuid(),
-                                         .handle_signals = true};
+                                         .handle_signals = true,
+                                         .err_is_terminal = ::isatty(STDERR_FILENO) == 1};
     return mps3::ctl::run_mps3ctl(args, context);
 }

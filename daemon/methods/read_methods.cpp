@@ -1,6 +1,7 @@
 // get, getAll, list: answered from the replica (local writes included, read-your-writes), never
 // waiting for the bucket; a read of a key whose write is still being committed waits for that
 // commit (milliseconds), not the other reads.
+#include "methods/list_snapshots.hpp"
 #include "methods/method_env.hpp"
 
 #include "rpc/json_builder.hpp"
@@ -9,7 +10,9 @@
 #include <boost/asio/detached.hpp>
 
 #include <algorithm>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -124,16 +127,72 @@ rpc_result<std::string> get_all(const ipc::request& r, const method_env& env) {
     return out.str();
 }
 
+struct list_page_answer {
+    std::string text;
+    bool more = false;  // a cursor was given: the listing goes on
+};
+
+// One page of a listing as an answer. A page ends early once it holds max_result_bytes (at
+// least one entry): its cursor then continues after the last entry written.
+list_page_answer list_answer(const mps3::list_result& page, const method_env& env,
+                             const std::optional<std::string>& snapshot_id) {
+    json_builder out;
+    out.begin_object().key("entries").begin_array();
+    std::size_t page_bytes = 0;
+    std::string cursor_out = page.next_after;
+    for (std::size_t i = 0; i < page.entries.size(); ++i) {
+        const auto& e = page.entries[i];
+        if (i > 0 && page_bytes + e.key.size() + e.value.size() > env.limits.max_result_bytes) {
+            cursor_out = page.entries[i - 1].key;
+            break;
+        }
+        page_bytes += e.key.size() + e.value.size();
+        out.begin_object().key("key").string(e.key).key("value").raw(e.value).end_object();
+    }
+    out.end_array();
+    if (!cursor_out.empty()) {
+        out.key("cursor").string(cursor_out);
+        if (snapshot_id) {
+            out.key("snapshot").string(*snapshot_id);
+        }
+    }
+    out.end_object();
+    return {out.str(), !cursor_out.empty()};
+}
+
+// `snapshot`: true opens one (first page), a string names the one a previous page returned.
+rpc_result<std::optional<std::string>> snapshot_param(const ipc::params& args) {
+    auto given = args.optional_value("snapshot");
+    if (!given) {
+        return std::move(given).error();
+    }
+    if (*given == nullptr) {
+        return std::optional<std::string>();
+    }
+    const rapidjson::Value& v = **given;
+    if (v.IsTrue()) {
+        return std::optional<std::string>("");
+    }
+    if (v.IsString() && v.GetStringLength() > 0) {
+        return std::optional<std::string>(std::string(v.GetString(), v.GetStringLength()));
+    }
+    return rpc_error(ipc::rpc_code::invalid_params,
+                     "Invalid params: 'snapshot' must be true (open one) or the snapshot id a "
+                     "previous page returned");
+}
+
 // The cursor is the last key of the previous page: the next page starts after it.
-rpc_result<std::string> list(const ipc::request& r, const method_env& env) {
+rpc_result<std::string> list(const ipc::request& r, const method_env& env,
+                             list_snapshots& snapshots) {
     const auto args = r.args();
-    if (auto unknown = args.only({"prefix", "limit", "cursor", "store"})) {
+    if (auto unknown = args.only({"prefix", "limit", "cursor", "store", "snapshot"})) {
         return *unknown;
     }
     auto target = store_of(args, env);
     auto prefix = args.optional_string("prefix");
     auto limit = args.optional_int("limit", 1, max_list_limit);
     auto cursor = args.optional_string("cursor");
+    auto snapshot = snapshot_param(args);
     if (!target) {
         return std::move(target).error();
     }
@@ -146,40 +205,47 @@ rpc_result<std::string> list(const ipc::request& r, const method_env& env) {
     if (!cursor) {
         return std::move(cursor).error();
     }
+    if (!snapshot) {
+        return std::move(snapshot).error();
+    }
     const std::string start(prefix->value_or(""));
     const std::string after(cursor->value_or(""));
     const auto page_size = static_cast<std::size_t>(limit->value_or(default_list_limit));
-    auto page = (*target)->store->list(start, page_size, after);
+    if (!snapshot->has_value()) {
+        auto page = (*target)->store->list(start, page_size, after);
+        if (!page) {
+            return to_answer(page.err());
+        }
+        return list_answer(*page, env, std::nullopt).text;
+    }
+    std::string id = **snapshot;
+    if (id.empty()) {
+        auto opened = snapshots.open(*(*target)->store, (*target)->name);
+        if (!opened) {
+            return std::move(opened).error();
+        }
+        id = std::move(*opened);
+    }
+    auto held = snapshots.find(id, (*target)->name);
+    if (!held) {
+        return std::move(held).error();
+    }
+    auto page = (*held)->list(start, page_size, after);
     if (!page) {
+        snapshots.close(id);
         return to_answer(page.err());
     }
-    json_builder out;
-    out.begin_object().key("entries").begin_array();
-    // A page ends early once it holds max_result_bytes (at least one entry): its cursor then
-    // continues after the last entry written.
-    std::size_t page_bytes = 0;
-    std::string cursor_out = page->next_after;
-    for (std::size_t i = 0; i < page->entries.size(); ++i) {
-        const auto& e = page->entries[i];
-        if (i > 0 && page_bytes + e.key.size() + e.value.size() > env.limits.max_result_bytes) {
-            cursor_out = page->entries[i - 1].key;
-            break;
-        }
-        page_bytes += e.key.size() + e.value.size();
-        out.begin_object().key("key").string(e.key).key("value").raw(e.value).end_object();
+    auto answer = list_answer(*page, env, id);
+    if (!answer.more) {
+        snapshots.close(id);  // the last page: the snapshot has served its listing
     }
-    out.end_array();
-    if (!cursor_out.empty()) {
-        out.key("cursor").string(cursor_out);
-    }
-    out.end_object();
-    return out.str();
+    return std::move(answer.text);
 }
 
 // Whether a read must wait for local writes not yet committed (by the store's writer thread)
 // before it can see them: the store a request names when one of its keys, or a key under its
 // prefix, has such a write. Bad params wait for nothing: the handler answers them at once.
-using read_handler = rpc_result<std::string> (*)(const ipc::request&, const method_env&);
+using read_handler = std::function<rpc_result<std::string>(const ipc::request&, const method_env&)>;
 using waits_fn = mps3::store* (*)(const ipc::params&, const method_env&);
 
 mps3::store* store_named(const ipc::params& args, const method_env& env) {
@@ -246,8 +312,16 @@ void install_read_methods(ipc::dispatcher& methods, const method_env& env) {
     methods.add("getAll", [env](const ipc::request& r, ipc::reply& a) {
         answer_read(r, a, env, get_all, get_all_waits);
     });
-    methods.add("list", [env](const ipc::request& r, ipc::reply& a) {
-        answer_read(r, a, env, list, list_waits);
+    // Per connection: its list snapshots end with it.
+    auto snapshots = std::make_shared<list_snapshots>(
+        env.executor, list_snapshots::default_max_open, list_snapshots::default_idle_limit);
+    methods.add("list", [env, snapshots](const ipc::request& r, ipc::reply& a) {
+        answer_read(
+            r, a, env,
+            [snapshots](const ipc::request& req, const method_env& e) {
+                return list(req, e, *snapshots);
+            },
+            list_waits);
     });
 }
 

@@ -5,6 +5,7 @@
 // share the next transaction and its fsync.
 #include "methods/method_env.hpp"
 
+#include "rpc/describe.hpp"
 #include "rpc/json_builder.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -239,9 +240,74 @@ void remove(const ipc::request& r, ipc::reply& answer, const method_env& env) {
     answer_write(answer, env, **target, std::move(ops), *mode);
 }
 
+// The value at `from` written at `to` and `from` deleted, in one atomic batch read and queued
+// in the same turn of the io thread, so no local write can come between the read and the move.
+void move_now(ipc::reply& answer, const method_env& env, named_store& target,
+              const std::string& from, const std::string& to, const write_mode& mode) {
+    auto value = target.store->get(from);
+    if (!value) {
+        return answer.error(to_answer(value.err()));
+    }
+    if (!*value) {
+        return answer.error(
+            rpc_error(rpc_code::not_found,
+                      "Not found: no value at " + ipc::detail::quoted_excerpt(from) + " to move"));
+    }
+    std::vector<write_op> ops;
+    ops.push_back({.key = to, .value = std::move(**value)});
+    ops.push_back({.key = from, .value = std::nullopt});
+    // The store gave back the compact text it keeps.
+    answer_write(answer, env, target, std::move(ops), mode);
+}
+
+asio::awaitable<void> move_after_writes(ipc::reply answer, method_env env, named_store* target,
+                                        std::string from, std::string to, write_mode mode) {
+    auto answered = target->store->async_writes_answered();
+    co_await std::move(answered);
+    move_now(answer, env, *target, from, to, mode);
+}
+
+void move(const ipc::request& r, ipc::reply& answer, const method_env& env) {
+    const auto args = r.args();
+    if (auto unknown = args.only({"from", "to", "await", "timeoutMs", "store"})) {
+        return answer.error(*unknown);
+    }
+    auto target = store_of(args, env);
+    auto from = args.required_string("from");
+    auto to = args.required_string("to");
+    auto mode = mode_of(args, env);
+    if (!target) {
+        return answer.error(target.error());
+    }
+    if (!from) {
+        return answer.error(from.error());
+    }
+    if (!to) {
+        return answer.error(to.error());
+    }
+    if (!mode) {
+        return answer.error(mode.error());
+    }
+    if (*from == *to) {
+        return answer.error(ipc::params::invalid("to", "a key other than 'from'",
+                                                 "'from' and 'to' are the same key"));
+    }
+    std::string source(*from);
+    std::string destination(*to);
+    if (!(*target)->store->read_waits(source, false)) {
+        return move_now(answer, env, **target, source, destination, *mode);
+    }
+    // A write of `from` is still being committed: move what it wrote, once it is answered.
+    asio::co_spawn(env.executor,
+                   move_after_writes(std::move(answer), env, *target, std::move(source),
+                                     std::move(destination), *mode),
+                   asio::detached);
+}
+
 }  // namespace
 
 void install_write_methods(ipc::dispatcher& methods, const method_env& env) {
+    methods.add("move", [env](const ipc::request& r, ipc::reply& a) { move(r, a, env); });
     methods.add("put", [env](const ipc::request& r, ipc::reply& a) { put(r, a, env); });
     methods.add("putAll", [env](const ipc::request& r, ipc::reply& a) { put_all(r, a, env); });
     methods.add("delete", [env](const ipc::request& r, ipc::reply& a) { remove(r, a, env); });

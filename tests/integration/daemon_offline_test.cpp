@@ -209,3 +209,39 @@ TEST_CASE("mps3d offline: two daemons write the same keys, one offline; both con
     CHECK(state.at("c/19") == quoted("A19"));
     CHECK(read_bucket_now(shared_server(), f.bucket) == state);
 }
+
+TEST_CASE("mps3d offline: a stop is bounded by the shutdown timeout even with uploads in flight") {
+    // Every request 300 ms late: 2,000 content PUTs, 64 at a time, take 10 s or more, far past
+    // the 300 ms shutdown timeout. Before the requests in flight were cancelled at the deadline
+    // the stop waited for the whole upload.
+    offline_fixture f;
+    daemon_process d(shared_server(), f.options("d", true));
+    d.start();
+    auto c = connect_to(d);
+    std::string ops = R"({"ops":[)";
+    for (int i = 0; i < 2000; ++i) {
+        ops += (i == 0 ? "" : ",") + std::string(R"({"key":"k/)") + std::to_string(i) +
+               R"(","value":)" + std::to_string(i) + "}";
+    }
+    ops += "]}";
+    call(c, "putAll", ops);
+    f.proxy.set_delay(std::chrono::milliseconds(300));
+    // Wait for the upload to be under way (content PUTs passing the proxy), then stop.
+    const auto before = f.proxy.traffic();
+    REQUIRE(wait_until([&] { return (f.proxy.traffic() - before).put > 0; }, 30s));
+    const auto stopping = std::chrono::steady_clock::now();
+    const auto code = d.stop(60s);
+    const auto took = std::chrono::steady_clock::now() - stopping;
+    REQUIRE_MESSAGE(code.has_value(), d.log());
+    CHECK(*code == 3);
+    MESSAGE("stopped in " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                          << " ms");
+    CHECK(took < 8s);  // 300 ms of flush, the cancelled requests, the close; not the upload
+    // Nothing is lost: the next start uploads everything.
+    f.proxy.set_delay(std::chrono::milliseconds(0));
+    d.start();
+    auto flushed = d.ctl({"flush", "--timeout", "120"});
+    CHECK_MESSAGE(flushed.exit_code == 0, flushed.err);
+    CHECK(read_bucket_now(shared_server(), f.bucket).size() == 2000);
+    CHECK(d.stop(60s) == 0);
+}

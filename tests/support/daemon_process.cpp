@@ -161,6 +161,13 @@ command_result daemon_process::ctl(std::vector<std::string> args,
     return run_command(ctl_options(std::move(args)), timeout);
 }
 
+command_result daemon_process::ctl_with_input(std::vector<std::string> args, std::string input,
+                                              std::chrono::milliseconds timeout) const {
+    auto o = ctl_options(std::move(args));
+    o.stdin_text = std::move(input);
+    return run_command(std::move(o), timeout);
+}
+
 std::unique_ptr<child_process> daemon_process::ctl_background(std::vector<std::string> args) const {
     auto o = ctl_options(std::move(args));
     static int counter = 0;

@@ -61,6 +61,10 @@ class daemon_process {
     /// Runs mps3ctl against this daemon: `mps3ctl --socket <socket> args...`.
     command_result ctl(std::vector<std::string> args,
                        std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
+    /// As ctl, with `input` on mps3ctl's standard input (import, put KEY -).
+    command_result ctl_with_input(
+        std::vector<std::string> args, std::string input,
+        std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
     /// Starts a long-running mps3ctl (watch).
     std::unique_ptr<child_process> ctl_background(std::vector<std::string> args) const;
 

@@ -126,6 +126,27 @@ struct store_status {
 
 class subscription;
 
+/// A store frozen at one point in time, for reading it whole (an export) while writes go on:
+/// every page of list() comes from the same snapshot. It holds a read transaction on a replica
+/// connection of its own, so the WAL cannot be checkpointed past it: keep it briefly. Use it
+/// on the store's executor thread, and destroy it before the store.
+class store_snapshot {
+  public:
+    ~store_snapshot();
+    store_snapshot(const store_snapshot&) = delete;
+    store_snapshot& operator=(const store_snapshot&) = delete;
+
+    /// Keys > after with this prefix, in key order, as they were when the snapshot was taken.
+    result<list_result> list(const std::string& prefix, std::size_t limit,
+                             const std::string& after);
+
+    struct impl;
+    explicit store_snapshot(std::unique_ptr<impl> state);
+
+  private:
+    std::unique_ptr<impl> impl_;
+};
+
 class store {
   public:
     using executor_type = boost::asio::any_io_executor;
@@ -173,6 +194,10 @@ class store {
     /// Keys > after with this prefix, in key order.
     result<list_result> list(const std::string& prefix, std::size_t limit,
                              const std::string& after);
+
+    /// A snapshot that includes every write made before the call (it waits for writes still
+    /// being committed, like list). Fails with errc::storage when the replica cannot be opened.
+    result<std::unique_ptr<store_snapshot>> open_snapshot();
 
     /// Every visible change of a key equal to `key` (exact) or starting with `prefix`.
     /// The handler runs on the executor; keep the subscription object alive to keep receiving.

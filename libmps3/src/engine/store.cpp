@@ -323,6 +323,24 @@ status store::impl::validate_key(std::string_view key) const {
     return success{};
 }
 
+replica::options replica_options(const store_config& config) {
+    replica::options options;
+    options.synchronous = config.sync_mode == durability::full ? replica::sync_mode::full
+                                                               : replica::sync_mode::normal;
+    options.busy_timeout = config.replica_lock_timeout;
+    return options;
+}
+
+list_result to_list_result(replica::list_page page) {
+    list_result out;
+    out.entries.reserve(page.items.size());
+    for (auto& item : page.items) {
+        out.entries.push_back({std::move(item.key), std::move(item.value)});
+    }
+    out.next_after = page.next_after.value_or("");
+    return out;
+}
+
 result<std::unique_ptr<store>> store::open(executor_type executor, store_config config) {
     if (auto ok = check_store_config(config); !ok) {
         return std::move(ok).err();
@@ -333,10 +351,7 @@ result<std::unique_ptr<store>> store::open(executor_type executor, store_config 
     if (config.replica_path.has_parent_path()) {
         std::filesystem::create_directories(config.replica_path.parent_path(), ec);
     }
-    replica::options options;
-    options.synchronous = config.sync_mode == durability::full ? replica::sync_mode::full
-                                                               : replica::sync_mode::normal;
-    options.busy_timeout = config.replica_lock_timeout;
+    const replica::options options = replica_options(config);
     auto db = replica::replica::open(config.replica_path, options);
     if (!db) {
         return std::move(db).err();
@@ -498,12 +513,7 @@ result<list_result> store::list(const std::string& prefix, std::size_t limit,
     if (!page) {
         return std::move(page).err();
     }
-    list_result out;
-    for (auto& item : page->items) {
-        out.entries.push_back({std::move(item.key), std::move(item.value)});
-    }
-    out.next_after = page->next_after.value_or("");
-    return out;
+    return to_list_result(std::move(*page));
 }
 
 subscription store::subscribe_key(std::string key, change_handler handler) {

@@ -194,4 +194,8 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
         const std::string& entry_key);
 };
 
+/// How every connection of a store opens its replica file.
+replica::options replica_options(const store_config& config);
+list_result to_list_result(replica::list_page page);
+
 }  // namespace mps3

@@ -49,7 +49,7 @@ struct cursor {
 result<std::optional<entry>> replica::get(std::string_view key) {
     // A read transaction around the two lookups (overlay, then kv): another connection's
     // commit between them could otherwise pair an old overlay miss with a newer kv row.
-    auto txn = sqlite::transaction::begin(db_, sqlite::transaction::kind::deferred);
+    auto txn = sqlite::transaction::begin_read(db_);
     if (!txn) {
         return with_context("get", std::move(txn).err());
     }
@@ -66,7 +66,7 @@ result<std::optional<entry>> replica::get(std::string_view key) {
 result<std::vector<std::optional<entry>>> replica::get_many(std::span<const std::string> keys) {
     // One read transaction: every key is read from the same snapshot, even if another
     // connection commits in between.
-    auto txn = sqlite::transaction::begin(db_, sqlite::transaction::kind::deferred);
+    auto txn = sqlite::transaction::begin_read(db_);
     if (!txn) {
         return with_context("get_many", std::move(txn).err());
     }
@@ -101,7 +101,7 @@ result<list_page> replica::list(std::string_view prefix, std::size_t limit,
     }
 
     const auto fail = [](error e) { return with_context("list", std::move(e)); };
-    auto txn = sqlite::transaction::begin(db_, sqlite::transaction::kind::deferred);
+    auto txn = sqlite::transaction::begin_read(db_);
     if (!txn) {
         return fail(std::move(txn).err());
     }

@@ -320,6 +320,15 @@ result<std::optional<change>> replica::log_if_changed(std::string_view key,
     return std::optional<change>(std::move(*row));
 }
 
+status replica::hold_snapshot() {
+    // WAL: BEGIN takes no snapshot; the first read does.
+    if (auto done = db_.exec("BEGIN DEFERRED; SELECT count(*) FROM meta", "hold a snapshot");
+        !done) {
+        return with_context("replica " + path_.string(), std::move(done).err());
+    }
+    return success{};
+}
+
 status replica::forbid_writes() {
     if (auto done = db_.exec("PRAGMA query_only = 1", "set query_only"); !done) {
         return with_context("replica " + path_.string(), std::move(done).err());

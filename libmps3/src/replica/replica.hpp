@@ -100,6 +100,12 @@ class replica {
     result<list_page> list(std::string_view prefix, std::size_t limit,
                            std::optional<std::string_view> after = std::nullopt);
 
+    /// Pins this connection to the file as it is now, until the replica is destroyed: a read
+    /// transaction held open, so every later read (get, get_many, list) sees that one
+    /// snapshot. For a read-only connection of its own (an export): the WAL cannot be
+    /// checkpointed past the snapshot while it is held.
+    status hold_snapshot();
+
     // --- local writes and the outbox -----------------------------------------------------
 
     /// Queues one atomic batch (outbox rows + change-log rows, origin local) in one

@@ -349,7 +349,16 @@ result<transaction> transaction::begin(database& db, kind k) {
     if (auto done = (*stmt)->run(); !done) {
         return std::move(done).err();
     }
-    return transaction(db);
+    return transaction(&db);
+}
+
+result<transaction> transaction::begin_read(database& db) {
+    if (!db.autocommit()) {
+        transaction joined(nullptr);  // the outer transaction stays as it is
+        joined.joined_ = true;
+        return joined;
+    }
+    return begin(db, kind::deferred);
 }
 
 transaction::~transaction() {
@@ -357,6 +366,9 @@ transaction::~transaction() {
 }
 
 status transaction::commit() {
+    if (joined_) {
+        return success{};  // the outer transaction (a held snapshot) stays open
+    }
     if (db_ == nullptr) {
         return error(errc::storage, "commit failed: the transaction is no longer open");
     }

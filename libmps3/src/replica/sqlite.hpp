@@ -156,8 +156,13 @@ class transaction {
     enum class kind { deferred, immediate };
 
     static result<transaction> begin(database& db, kind k);
+    /// A read transaction, or the one already open on db (a connection pinned to a snapshot
+    /// by replica::hold_snapshot): then commit() and the destructor leave it open.
+    static result<transaction> begin_read(database& db);
 
-    transaction(transaction&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
+    transaction(transaction&& other) noexcept : db_(other.db_), joined_(other.joined_) {
+        other.db_ = nullptr;
+    }
     transaction& operator=(transaction&&) = delete;
     transaction(const transaction&) = delete;
     transaction& operator=(const transaction&) = delete;
@@ -168,10 +173,11 @@ class transaction {
     status commit();
 
   private:
-    explicit transaction(database& db) noexcept : db_(&db) {}
+    explicit transaction(database* db) noexcept : db_(db) {}
     void rollback() noexcept;
 
-    database* db_;  // null once committed or rolled back
+    database* db_;         // null once committed or rolled back, or when joined
+    bool joined_ = false;  // begin_read found a transaction open: commit and rollback leave it
 };
 
 }  // namespace mps3::replica::sqlite
