@@ -331,13 +331,22 @@ replica::options replica_options(const store_config& config) {
     return options;
 }
 
-list_result to_list_result(replica::list_page page) {
+result<list_result> list_page_of(replica::replica& db, const std::string& prefix, std::size_t limit,
+                                 const std::string& after) {
+    std::optional<std::string_view> start;
+    if (!after.empty()) {
+        start = after;  // the public API's "" is the replica's "from the start"
+    }
+    auto page = db.list(prefix, limit, start);
+    if (!page) {
+        return std::move(page).err();
+    }
     list_result out;
-    out.entries.reserve(page.items.size());
-    for (auto& item : page.items) {
+    out.entries.reserve(page->items.size());
+    for (auto& item : page->items) {
         out.entries.push_back({std::move(item.key), std::move(item.value)});
     }
-    out.next_after = page.next_after.value_or("");
+    out.next_after = page->next_after.value_or("");
     return out;
 }
 
@@ -505,15 +514,7 @@ result<std::vector<std::optional<std::string>>> store::get_all(
 result<list_result> store::list(const std::string& prefix, std::size_t limit,
                                 const std::string& after) {
     impl_->settle_before_read(prefix, true);
-    std::optional<std::string_view> start;
-    if (!after.empty()) {
-        start = after;
-    }
-    auto page = impl_->db.list(prefix, limit, start);
-    if (!page) {
-        return std::move(page).err();
-    }
-    return to_list_result(std::move(*page));
+    return list_page_of(impl_->db, prefix, limit, after);
 }
 
 subscription store::subscribe_key(std::string key, change_handler handler) {

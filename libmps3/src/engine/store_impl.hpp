@@ -196,6 +196,8 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
 
 /// How every connection of a store opens its replica file.
 replica::options replica_options(const store_config& config);
-list_result to_list_result(replica::list_page page);
+/// A page of the merged view read through db, in the public API's terms.
+result<list_result> list_page_of(replica::replica& db, const std::string& prefix, std::size_t limit,
+                                 const std::string& after);
 
 }  // namespace mps3

@@ -16,15 +16,7 @@ store_snapshot::~store_snapshot() = default;
 
 result<list_result> store_snapshot::list(const std::string& prefix, std::size_t limit,
                                          const std::string& after) {
-    std::optional<std::string_view> start;
-    if (!after.empty()) {
-        start = after;
-    }
-    auto page = impl_->db.list(prefix, limit, start);
-    if (!page) {
-        return std::move(page).err();
-    }
-    return to_list_result(std::move(*page));
+    return list_page_of(impl_->db, prefix, limit, after);
 }
 
 result<std::unique_ptr<store_snapshot>> store::open_snapshot() {
