@@ -72,16 +72,17 @@ TEST_CASE("credential_process: output Version 1 with keys, token and expiration"
 
 TEST_CASE("credential_process: bad output is a clear error without the secret") {
     const std::string s(secret);
-    for (const std::string& bad : {
-             std::string("not json ") + secret,
-             "[1, 2]",
-             "{\"AccessKeyId\": \"A\", \"SecretAccessKey\": \"" + s + "\"}",
-             "{\"Version\": 2, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"" + s + "\"}",
-             "{\"Version\": 1, \"SecretAccessKey\": \"" + s + "\"}",
-             "{\"Version\": 1, \"AccessKeyId\": \"A\"}",
-             "{\"Version\": 1, \"AccessKeyId\": 5, \"SecretAccessKey\": \"" + s + "\"}",
-             document("A", ", \"Expiration\": \"tomorrow\""),
-         }) {
+    const std::vector<std::string> bad_outputs = {
+        std::string("not json ") + secret,
+        "[1, 2]",
+        "{\"AccessKeyId\": \"A\", \"SecretAccessKey\": \"" + s + "\"}",
+        "{\"Version\": 2, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"" + s + "\"}",
+        "{\"Version\": 1, \"SecretAccessKey\": \"" + s + "\"}",
+        "{\"Version\": 1, \"AccessKeyId\": \"A\"}",
+        "{\"Version\": 1, \"AccessKeyId\": 5, \"SecretAccessKey\": \"" + s + "\"}",
+        document("A", ", \"Expiration\": \"tomorrow\""),
+    };
+    for (const std::string& bad : bad_outputs) {
         CAPTURE(bad);
         auto parsed = parse_credential_process_output(bad);
         REQUIRE_FALSE(parsed);
