@@ -1,9 +1,10 @@
 #include "config.hpp"
 
-#include "ini.hpp"
+#include <mps3/ini.hpp>
 
 #include <mps3/s3/endpoint.hpp>
 #include <mps3/s3/names.hpp>
+#include <mps3/text.hpp>
 
 #include <charconv>
 #include <fstream>
@@ -20,11 +21,11 @@ std::string env_or(const s3::environment& env, const std::string& name,
     return it != env.end() && !it->second.empty() ? it->second : fallback;
 }
 
-error bad(const ini_entry& e, const std::string& why) {
+error bad(const ini::entry& e, const std::string& why) {
     return {errc::invalid_argument, "line " + std::to_string(e.line) + ": " + e.key + ": " + why};
 }
 
-result<bool> parse_bool(const ini_entry& e) {
+result<bool> parse_bool(const ini::entry& e) {
     if (e.value == "true" || e.value == "yes" || e.value == "on" || e.value == "1") {
         return true;
     }
@@ -34,7 +35,7 @@ result<bool> parse_bool(const ini_entry& e) {
     return bad(e, "expected true or false, not '" + e.value + "'");
 }
 
-result<std::uint64_t> parse_number(const ini_entry& e, std::uint64_t min, std::uint64_t max) {
+result<std::uint64_t> parse_number(const ini::entry& e, std::uint64_t min, std::uint64_t max) {
     std::uint64_t n = 0;
     const char* begin = e.value.data();
     const char* end = begin + e.value.size();
@@ -46,17 +47,16 @@ result<std::uint64_t> parse_number(const ini_entry& e, std::uint64_t min, std::u
     return n;
 }
 
-result<std::vector<std::uint32_t>> parse_ids(const ini_entry& e) {
+result<std::vector<std::uint32_t>> parse_ids(const ini::entry& e) {
     std::vector<std::uint32_t> out;
     std::stringstream list(e.value);
     std::string item;
     while (std::getline(list, item, ',')) {
-        const auto first = item.find_first_not_of(' ');
-        const auto last = item.find_last_not_of(' ');
-        if (first == std::string::npos) {
+        const std::string_view id = trim(item);
+        if (id.empty()) {
             continue;
         }
-        ini_entry one{e.key, item.substr(first, last - first + 1), e.line};
+        const ini::entry one{e.key, std::string(id), e.line, {}};
         auto n = parse_number(one, 0, 0xFFFFFFFEU);
         if (!n) {
             return std::move(n).err();
@@ -66,7 +66,7 @@ result<std::vector<std::uint32_t>> parse_ids(const ini_entry& e) {
     return out;
 }
 
-status apply_daemon_entry(daemon_settings& s, const ini_entry& e) {
+status apply_daemon_entry(daemon_settings& s, const ini::entry& e) {
     if (e.key == "socket") {
         s.socket_path = e.value;
     } else if (e.key == "state_dir") {
@@ -89,6 +89,12 @@ status apply_daemon_entry(daemon_settings& s, const ini_entry& e) {
             return std::move(n).err();
         }
         s.max_frame_bytes = static_cast<std::size_t>(*n);
+    } else if (e.key == "credentials_check_interval_ms") {
+        auto n = parse_number(e, 100, 86'400'000);
+        if (!n) {
+            return std::move(n).err();
+        }
+        s.credentials_check_interval = std::chrono::milliseconds(static_cast<std::int64_t>(*n));
     } else if (e.key == "allowed_uids" || e.key == "allowed_gids") {
         auto ids = parse_ids(e);
         if (!ids) {
@@ -101,7 +107,7 @@ status apply_daemon_entry(daemon_settings& s, const ini_entry& e) {
     return success{};
 }
 
-status apply_store_entry(store_settings& s, const ini_entry& e) {
+status apply_store_entry(store_settings& s, const ini::entry& e) {
     if (auto why = store_value_problem(e.key, e.value); !why.empty()) {
         return bad(e, why);
     }
@@ -111,6 +117,8 @@ status apply_store_entry(store_settings& s, const ini_entry& e) {
         s.region = e.value;
     } else if (e.key == "profile") {
         s.profile = e.value;
+    } else if (e.key == "addressing_style") {
+        s.addressing_style = e.value;
     } else if (e.key == "bucket") {
         s.bucket = e.value;
     } else if (e.key == "manifest") {
@@ -168,6 +176,10 @@ std::string store_value_problem(std::string_view key, std::string_view value) {
         if (value.empty()) {
             return "the manifest key must not be empty";
         }
+    } else if (key == "addressing_style") {
+        if (auto choice = s3::parse_addressing_choice(value); !choice) {
+            return choice.err().message;
+        }
     }
     return {};
 }
@@ -203,7 +215,7 @@ daemon_settings default_settings(const s3::environment& env, bool system_service
 }
 
 status apply_config_text(daemon_settings& settings, std::string_view text) {
-    auto sections = parse_ini(text);
+    auto sections = ini::parse(text, ini::dialect::mps3);
     if (!sections) {
         return std::move(sections).err();
     }

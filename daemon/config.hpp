@@ -19,7 +19,9 @@ struct store_settings {
     std::string name = "default";  // what clients pass as "store"
     std::string endpoint;          // URL; empty: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS
     std::string region;            // empty: AWS_REGION, AWS_DEFAULT_REGION, us-east-1
-    std::string profile;           // shared credentials profile; empty: AWS_PROFILE, default
+    std::string profile;           // AWS profile; empty: AWS_PROFILE, default
+    /// Empty: the AWS config file's s3 addressing_style, else auto (s3::choose_addressing).
+    std::string addressing_style;
     std::string bucket;
     std::string manifest = "manifest.json";
     std::chrono::milliseconds poll_interval{1000};
@@ -38,6 +40,9 @@ struct daemon_settings {
     log_level level = log_level::info;
     bool start_offline = false;
     std::size_t max_frame_bytes = std::size_t{16} << 20;
+    /// How often, at most, a store's S3 use checks whether the AWS credentials or config file
+    /// changed (then re-reads them).
+    std::chrono::milliseconds credentials_check_interval{5000};
     std::vector<std::uint32_t> allowed_uids;  // besides the daemon's own user
     std::vector<std::uint32_t> allowed_gids;
     std::vector<store_settings> stores;
@@ -65,7 +70,8 @@ status finalize(daemon_settings& settings);
 result<log_level> parse_log_level(std::string_view text);
 
 /// Why a store setting's value can never work, or "" when it may: `key` is "bucket",
-/// "endpoint", "region" or "manifest" (the file's keys; the flags of the same names use it too).
+/// "endpoint", "region", "manifest" or "addressing_style" (the file's keys; the flags of the same
+/// names use it too).
 /// The bucket is checked by the rules of every S3 server; AWS's stricter ones once the endpoint
 /// is known (make_store_config).
 std::string store_value_problem(std::string_view key, std::string_view value);

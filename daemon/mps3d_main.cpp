@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -22,7 +23,7 @@ using namespace mps3::daemon;
 
 struct flags {
     std::optional<std::string> config, socket, state_dir, endpoint, bucket, manifest, region,
-        profile, log_level, store_name;
+        profile, addressing_style, log_level, store_name;
     std::optional<std::int64_t> poll_interval_ms;
     bool offline = false;
     bool system = false;
@@ -47,7 +48,8 @@ store_settings& flag_store(daemon_settings& settings, const flags& f) {
 }
 
 bool has_store_flags(const flags& f) {
-    return f.bucket || f.endpoint || f.manifest || f.region || f.profile || f.poll_interval_ms;
+    return f.bucket || f.endpoint || f.manifest || f.region || f.profile || f.addressing_style ||
+           f.poll_interval_ms;
 }
 
 status apply_flags(daemon_settings& settings, const flags& f) {
@@ -76,11 +78,14 @@ status apply_flags(daemon_settings& settings, const flags& f) {
         {"bucket", &f.bucket},
         {"endpoint", &f.endpoint},
         {"region", &f.region},
-        {"manifest", &f.manifest}};
+        {"manifest", &f.manifest},
+        {"addressing_style", &f.addressing_style}};
     for (const auto& [key, value] : checked) {
         if (*value) {
             if (auto why = store_value_problem(key, **value); !why.empty()) {
-                return error(errc::invalid_argument, "--" + std::string(key) + ": " + why);
+                std::string flag = key;
+                std::replace(flag.begin(), flag.end(), '_', '-');
+                return error(errc::invalid_argument, "--" + flag + ": " + why);
             }
         }
     }
@@ -99,6 +104,9 @@ status apply_flags(daemon_settings& settings, const flags& f) {
     }
     if (f.profile) {
         s.profile = *f.profile;
+    }
+    if (f.addressing_style) {
+        s.addressing_style = *f.addressing_style;
     }
     if (f.poll_interval_ms) {
         s.poll_interval = std::chrono::milliseconds(*f.poll_interval_ms);
@@ -128,11 +136,18 @@ int main(int argc, char** argv) {
                    "directory of the SQLite replicas (default: $XDG_STATE_HOME/mps3)");
     app.add_option("--endpoint", f.endpoint,
                    "S3 endpoint URL, e.g. http://127.0.0.1:9000 (default: AWS_ENDPOINT_URL_S3, "
-                   "AWS_ENDPOINT_URL, else AWS)");
+                   "AWS_ENDPOINT_URL, the profile's endpoint_url in ~/.aws/config, else AWS)");
     app.add_option("--bucket", f.bucket, "bucket of the store the flags describe");
     app.add_option("--manifest", f.manifest, "manifest key (default: manifest.json)");
-    app.add_option("--region", f.region, "region (default: AWS_REGION, else us-east-1)");
-    app.add_option("--profile", f.profile, "credentials profile (default: AWS_PROFILE, default)");
+    app.add_option("--region", f.region,
+                   "region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, else "
+                   "us-east-1)");
+    app.add_option("--profile", f.profile,
+                   "AWS profile of ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE, "
+                   "default)");
+    app.add_option("--addressing-style", f.addressing_style,
+                   "auto, path or virtual (default: the profile's s3 addressing_style, else "
+                   "auto: virtual-hosted on AWS for buckets without dots, else path)");
     app.add_option("--store-name", f.store_name,
                    "name clients use for the store the flags describe (default: default)");
     app.add_option("--poll-interval", f.poll_interval_ms, "bucket poll interval in milliseconds")
@@ -149,8 +164,8 @@ int main(int argc, char** argv) {
     app.footer(
         "Exit codes: 0 stopped with every write in the bucket; 1 fatal error; 2 bad command line "
         "or configuration; 3 stopped with writes still queued (kept in the replica).\n"
-        "Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or a profile of "
-        "~/.aws/credentials.");
+        "Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or the profile's keys or "
+        "credential_process in ~/.aws/credentials or ~/.aws/config. SIGHUP re-reads them.");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -30,8 +30,16 @@ namespace {
 
 namespace asio = boost::asio;
 
+// What SIGHUP needs of a store: its credentials, and the endpoint it started with.
+struct reloadable_store {
+    const store_settings* settings = nullptr;
+    std::shared_ptr<s3::credential_source> credentials;
+    s3::endpoint server;
+};
+
 struct daemon_state {
     const daemon_settings& settings;
+    const s3::environment& env;
     runtime_options options;
     log_sink log;
     store_registry stores;
@@ -39,6 +47,7 @@ struct daemon_state {
     bool owns_socket_file = false;  // false under socket activation: systemd owns it
     bool stopping = false;
     int exit = exit_flushed;
+    std::vector<reloadable_store> reloadable;
 };
 
 std::string describe_stores(const store_registry& stores) {
@@ -196,6 +205,34 @@ asio::awaitable<void> shut_down(daemon_state& d, int signal_number) {
                   : "stopped with writes still queued (exit code 3)");
 }
 
+bool same_server(const s3::endpoint& a, const s3::endpoint& b) {
+    return a.tls == b.tls && a.host == b.host && a.port == b.port && a.region == b.region &&
+           a.addressing == b.addressing;
+}
+
+void reload_on_hangup(daemon_state& d) {
+    d.log(log_level::info, "daemon",
+          "SIGHUP: re-reading the credentials of " + describe_stores(d.stores) +
+              " (mps3d.conf is not reloaded)");
+    for (const auto& r : d.reloadable) {
+        r.credentials->invalidate();
+        // The AWS config file may also name another endpoint, region or addressing: the
+        // connections in place are kept, so that needs a restart. Say so rather than ignore it.
+        auto now = resolve_store_endpoint(*r.settings, d.env);
+        if (!now) {
+            d.log(log_level::warn, "daemon", now.err().describe() + "; keeping the running one");
+        } else if (!same_server(*now, r.server)) {
+            d.log(log_level::warn, "daemon",
+                  "store " + r.settings->name +
+                      ": the AWS configuration now gives another endpoint, region or addressing "
+                      "style; restart mps3d to apply it");
+        }
+    }
+    for (auto& s : d.stores.all()) {
+        s.store->retry_now();
+    }
+}
+
 }  // namespace
 
 int run_daemon(const daemon_settings& settings, const s3::environment& env,
@@ -206,8 +243,9 @@ int run_daemon(const daemon_settings& settings, const s3::environment& env,
     log_format format;
     format.journald = stderr_is_journald();
     format.timestamps = !format.journald;
-    daemon_state d{settings, options,     make_log_sink(settings.level, format), {}, {},
-                   false,    exit_flushed};
+    daemon_state d{settings,     env, options, make_log_sink(settings.level, format),
+                   {},           {},  false,   false,
+                   exit_flushed, {}};
 
     // Every store's configuration first: one that can never work stops mps3d before anything
     // is created or opened, with exit code 2 (no restart: systemd's RestartPreventExitStatus).
@@ -218,6 +256,7 @@ int run_daemon(const daemon_settings& settings, const s3::environment& env,
             d.log(log_level::error, "daemon", config.err().describe());
             return exit_usage;
         }
+        d.reloadable.push_back({&s, config->s3.credential_source, config->s3.server});
         configs.push_back(std::move(*config));
     }
     if (auto dir = prepare_state_dir(settings.state_dir); !dir) {
@@ -286,16 +325,14 @@ int run_daemon(const daemon_settings& settings, const s3::environment& env,
         });
     });
 
-    // SIGHUP would kill the process without a flush; there is nothing to reload in place, so
-    // say so and keep serving.
+    // SIGHUP: re-read every store's credentials (the AWS files, a credential_process) and try
+    // to sync at once; connections stay open. mps3d's own configuration is not reloaded.
     std::function<void()> watch_hangup = [&] {
         hangup.async_wait([&](const boost::system::error_code& ec, int) {
             if (ec) {
                 return;
             }
-            d.log(log_level::warn, "daemon",
-                  "SIGHUP ignored: mps3d does not reload its configuration; restart it to apply "
-                  "changes");
+            reload_on_hangup(d);
             watch_hangup();
         });
     };

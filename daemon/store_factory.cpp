@@ -1,5 +1,7 @@
 #include "store_factory.hpp"
 
+#include <mps3/s3/aws_config.hpp>
+#include <mps3/s3/credential_source.hpp>
 #include <mps3/s3/endpoint.hpp>
 
 #include <string>
@@ -7,24 +9,71 @@
 
 namespace mps3::daemon {
 
+namespace {
+
+std::string where_of(const store_settings& settings) {
+    return "store '" + settings.name + "'" +
+           (settings.origin.empty() ? "" : " (" + settings.origin + ")") + ": ";
+}
+
+template <class T>
+error named(const store_settings& settings, result<T>&& failed) {
+    auto e = std::move(failed).err();
+    e.message = where_of(settings) + e.message;
+    return e;
+}
+
+}  // namespace
+
+result<s3::endpoint> resolve_store_endpoint(const store_settings& settings,
+                                            const s3::environment& env) {
+    auto aws = s3::load_aws_config(settings.profile, env);
+    if (!aws) {
+        return named(settings, std::move(aws));
+    }
+    auto server = s3::resolve_endpoint(settings.endpoint, settings.region, env, *aws);
+    if (!server) {
+        return named(settings, std::move(server));
+    }
+    // The store's own setting, else the config file's (services s3 section, then the profile's
+    // s3 section), else auto.
+    std::string style = settings.addressing_style;
+    std::string style_source = "addressing_style";
+    const auto& services_s3 = aws->settings.services_s3;
+    const auto& profile_s3 = aws->settings.s3;
+    if (style.empty() && services_s3.contains("addressing_style")) {
+        style = services_s3.at("addressing_style");
+        style_source = "s3 addressing_style of [services " + aws->settings.value("services") +
+                       "] in " + aws->origin();
+    }
+    if (style.empty() && profile_s3.contains("addressing_style")) {
+        style = profile_s3.at("addressing_style");
+        style_source = "s3 addressing_style in " + aws->origin();
+    }
+    auto choice = style.empty() ? result<s3::addressing_choice>(s3::addressing_choice::automatic)
+                                : s3::parse_addressing_choice(style);
+    if (!choice) {
+        return error(errc::invalid_argument,
+                     where_of(settings) + style_source + ": " + choice.err().message);
+    }
+    server->addressing = s3::choose_addressing(*choice, *server, settings.bucket);
+    return server;
+}
+
 result<store_config> make_store_config(const store_settings& settings,
                                        const daemon_settings& daemon, const s3::environment& env,
                                        const log_sink& log) {
-    const auto where = "store '" + settings.name + "'" +
-                       (settings.origin.empty() ? "" : " (" + settings.origin + ")") + ": ";
-    auto server = s3::resolve_endpoint(settings.endpoint, settings.region, env);
+    auto server = resolve_store_endpoint(settings, env);
     if (!server) {
-        auto e = std::move(server).err();
-        e.message = where + e.message;
-        return e;
+        return std::move(server).err();
     }
-    s3::credential_options lookup;
-    lookup.profile = settings.profile;
-    auto creds = s3::load_credentials(lookup, env);
-    if (!creds) {
-        auto e = std::move(creds).err();
-        e.message = where + e.message;
-        return e;
+    s3::credential_source::options lookup;
+    lookup.where.profile = settings.profile;
+    lookup.env = env;
+    lookup.file_check_interval = daemon.credentials_check_interval;
+    auto source = s3::credential_source::load(std::move(lookup));
+    if (!source) {
+        return named(settings, std::move(source));
     }
     // With several stores, their sync and S3 records must say whose they are.
     log_sink store_log;
@@ -36,7 +85,8 @@ result<store_config> make_store_config(const store_settings& settings,
     }
     store_config config;
     config.s3.server = std::move(*server);
-    config.s3.credentials = std::move(*creds);
+    config.s3.credentials = *(*source)->current();
+    config.s3.credential_source = std::move(*source);
     config.s3.log = store_log;
     config.bucket = settings.bucket;
     config.manifest_key = settings.manifest;
@@ -49,9 +99,7 @@ result<store_config> make_store_config(const store_settings& settings,
     config.log = store_log;
     // What no retry can fix stops mps3d now (exit 2), not every sync, forever (issue 11).
     if (auto ok = check_store_config(config); !ok) {
-        auto e = std::move(ok).err();
-        e.message = where + e.message;
-        return e;
+        return named(settings, std::move(ok));
     }
     return config;
 }

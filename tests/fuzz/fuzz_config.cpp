@@ -6,8 +6,8 @@
 // [store "NAME"] section, and finalize accepts exactly unique names that all have a bucket.
 #include "fuzz_check.hpp"
 
+#include <mps3/ini.hpp>
 #include "config.hpp"
-#include "ini.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -20,6 +20,7 @@
 namespace {
 
 using namespace mps3::daemon;
+namespace ini = mps3::ini;
 
 std::string ini_quoted(std::string_view s) {
     std::string out = "\"";
@@ -32,7 +33,7 @@ std::string ini_quoted(std::string_view s) {
     return out + "\"";
 }
 
-std::string write_ini(const std::vector<ini_section>& sections) {
+std::string write_ini(const std::vector<ini::section>& sections) {
     std::string out;
     for (const auto& s : sections) {
         if (!s.kind.empty()) {
@@ -56,7 +57,7 @@ void check_names_line(const std::string& message, int lines) {
 }
 
 void check_ini(std::string_view text, int lines) {
-    const auto sections = parse_ini(text);
+    const auto sections = ini::parse(text, ini::dialect::mps3);
     if (!sections) {
         check_names_line(sections.err().message, lines);
         return;
@@ -72,7 +73,7 @@ void check_ini(std::string_view text, int lines) {
             last = e.line;
         }
     }
-    const auto again = parse_ini(write_ini(*sections));
+    const auto again = ini::parse(write_ini(*sections), ini::dialect::mps3);
     FUZZ_CHECK(again.has_value() && again->size() == sections->size());
     for (std::size_t i = 0; i < sections->size(); ++i) {
         const auto& a = (*again)[i];
@@ -93,7 +94,7 @@ void check_settings(std::string_view text, int lines) {
         check_names_line(applied.err().message, lines);
         return;
     }
-    FUZZ_CHECK(parse_ini(text).has_value());
+    FUZZ_CHECK(ini::parse(text, ini::dialect::mps3).has_value());
     FUZZ_CHECK(settings.max_frame_bytes >= 1024 && settings.max_frame_bytes <= (1U << 30));
     std::set<std::string> names;
     bool buckets = true;
@@ -118,7 +119,7 @@ void check_settings(std::string_view text, int lines) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view text = mps3::fuzz::as_text(data, size);
-    // Lines as parse_ini counts them: a final line without '\n' counts, an empty remainder not.
+    // Lines as ini::parse counts them: a final line without '\n' counts, an empty remainder not.
     int lines = static_cast<int>(std::count(text.begin(), text.end(), '\n'));
     if (!text.empty() && text.back() != '\n') {
         ++lines;

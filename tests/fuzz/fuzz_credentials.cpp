@@ -6,7 +6,7 @@
 // without the secret they are refused; every refusal is no_credentials.
 #include "fuzz_check.hpp"
 
-#include "s3/text.hpp"
+#include <mps3/text.hpp>
 
 #include <mps3/s3/credentials.hpp>
 
@@ -21,7 +21,7 @@ using namespace mps3::s3;
 
 void check_value(std::string_view v) {
     FUZZ_CHECK(v.find('\n') == std::string_view::npos);
-    FUZZ_CHECK(detail::trim(v) == v);
+    FUZZ_CHECK(mps3::trim(v) == v);
 }
 
 }  // namespace
@@ -42,7 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     // Names the header syntax can carry as they are: trimmed, and not read as "profile NAME".
     const std::string_view name = profile.empty() ? "default" : profile;
-    if (detail::trim(name) != name || name.starts_with("profile")) {
+    if (mps3::trim(name) != name || name.starts_with("profile")) {
         return 0;
     }
     std::string written = "[" + std::string(name) +

@@ -52,6 +52,7 @@ struct start_attempt {
                        "AWS_REGION",
                        "AWS_DEFAULT_REGION",
                        "AWS_SHARED_CREDENTIALS_FILE",
+                       "AWS_CONFIG_FILE",
                        "NOTIFY_SOCKET",
                        "LISTEN_FDS",
                        "LISTEN_PID",
@@ -90,12 +91,20 @@ TEST_CASE("mps3d: a configuration no retry can fix exits 2 at start, naming the 
                           std::string::npos,
                       r.err);
     }
-    SUBCASE("a bucket name AWS refuses, with AWS's endpoint") {
+    SUBCASE("a bucket name AWS refuses, with AWS's endpoint and virtual-hosted addressing") {
         const auto r = t.run({"--config", t.empty_config.string(), "--bucket", "Team_Notes",
-                              "--region", "eu-west-1"});
+                              "--region", "eu-west-1", "--addressing-style", "virtual"});
         CHECK_MESSAGE(r.exit_code == 2, r.err);
         CHECK_MESSAGE(r.err.find("store 'default' (the command line): bucket 'Team_Notes': a "
                                  "bucket on AWS") != std::string::npos,
+                      r.err);
+    }
+    SUBCASE("an addressing style that does not exist") {
+        const auto r = t.run({"--config", t.empty_config.string(), "--endpoint", endpoint,
+                              "--bucket", "notes", "--addressing-style", "host"});
+        CHECK_MESSAGE(r.exit_code == 2, r.err);
+        CHECK_MESSAGE(r.err.find("--addressing-style: addressing_style must be auto, path or "
+                                 "virtual, not 'host'") != std::string::npos,
                       r.err);
     }
     SUBCASE("an endpoint that is not a URL") {

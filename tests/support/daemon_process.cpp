@@ -68,11 +68,13 @@ daemon_process::daemon_process(const test_server& server, daemon_options options
     for (const auto& line : options_.daemon_config) {
         conf << line << "\n";
     }
-    conf << "\n[store \"default\"]\n"
-         << "endpoint = "
-         << (options_.endpoint.empty() ? server_.endpoint_url() : options_.endpoint)
-         << "\nregion = " << server_.region() << "\nbucket = " << options_.bucket
-         << "\nmanifest = " << options_.manifest
+    conf << "\n[store \"default\"]\n";
+    if (options_.endpoint_in_config) {
+        conf << "endpoint = "
+             << (options_.endpoint.empty() ? server_.endpoint_url() : options_.endpoint)
+             << "\nregion = " << server_.region() << "\n";
+    }
+    conf << "bucket = " << options_.bucket << "\nmanifest = " << options_.manifest
          << "\npoll_interval_ms = " << options_.poll_interval_ms << "\n";
     for (const auto& line : options_.store_config) {
         conf << line << "\n";
@@ -102,10 +104,18 @@ void daemon_process::start(std::chrono::milliseconds timeout) {
     for (const auto& a : options_.extra_args) {
         o.argv.push_back(a);
     }
-    o.env = {{"AWS_ACCESS_KEY_ID", server_.access_key()},
-             {"AWS_SECRET_ACCESS_KEY", server_.secret_key()}};
-    o.unset_env = {"AWS_PROFILE",   "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3",
-                   "NOTIFY_SOCKET", "LISTEN_FDS",        "LISTEN_PID",       "JOURNAL_STREAM"};
+    o.env = options_.env;
+    o.unset_env = {"AWS_PROFILE",         "AWS_SESSION_TOKEN",  "AWS_ENDPOINT_URL",
+                   "AWS_ENDPOINT_URL_S3", "AWS_CONFIG_FILE",    "AWS_SHARED_CREDENTIALS_FILE",
+                   "AWS_REGION",          "AWS_DEFAULT_REGION", "NOTIFY_SOCKET",
+                   "LISTEN_FDS",          "LISTEN_PID",         "JOURNAL_STREAM"};
+    if (options_.credentials_from_env) {
+        o.env["AWS_ACCESS_KEY_ID"] = server_.access_key();
+        o.env["AWS_SECRET_ACCESS_KEY"] = server_.secret_key();
+    } else {
+        o.unset_env.emplace_back("AWS_ACCESS_KEY_ID");
+        o.unset_env.emplace_back("AWS_SECRET_ACCESS_KEY");
+    }
     o.stderr_file = options_.dir / "mps3d.log";
     o.max_file_bytes = options_.max_file_bytes;
     child_ = std::make_unique<child_process>(std::move(o));
@@ -126,6 +136,12 @@ std::optional<int> daemon_process::stop(std::chrono::milliseconds timeout) {
     }
     child_->signal(SIGTERM);
     return child_->wait(timeout);
+}
+
+void daemon_process::signal(int signal_number) {
+    if (child_) {
+        child_->signal(signal_number);
+    }
 }
 
 void daemon_process::kill9() {

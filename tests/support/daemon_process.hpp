@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,7 +31,13 @@ struct daemon_options {
     /// Extra lines for its [store "default"] section (`sync = full`...).
     std::vector<std::string> store_config;
     std::vector<std::string> extra_args;
-    std::string endpoint;                         // empty: the test server's
+    std::string endpoint;  // empty: the test server's
+    /// false: no endpoint or region in mps3d.conf (the AWS config file or the environment
+    /// gives them).
+    bool endpoint_in_config = true;
+    /// false: no AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for it (the AWS files give them).
+    bool credentials_from_env = true;
+    std::map<std::string, std::string> env;       // more variables for it (AWS_CONFIG_FILE...)
     std::optional<std::uint64_t> max_file_bytes;  // RLIMIT_FSIZE for the daemon (disk full)
 };
 
@@ -46,6 +53,8 @@ class daemon_process {
     /// SIGTERM, then its exit code (nullopt: still running at the deadline).
     std::optional<int> stop(std::chrono::milliseconds timeout = std::chrono::seconds(60));
     void kill9();
+    /// Sends it a signal (SIGHUP: re-read the credentials).
+    void signal(int signal_number);
     /// For the next start(): with or without --offline.
     void set_offline(bool offline) { options_.offline = offline; }
     void set_max_file_bytes(std::uint64_t bytes) { options_.max_file_bytes = bytes; }

@@ -2,6 +2,8 @@
 
 #include "s3/http_message.hpp"
 
+#include <mps3/text.hpp>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -49,15 +51,7 @@ constexpr std::size_t max_head_bytes = 64 * 1024;
 
 using s3::detail::iequals;
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
+using mps3::trim;
 
 // The counter a request goes to. ListObjectsV2 is a GET on the bucket with list-type=2 among
 // the query parameters.

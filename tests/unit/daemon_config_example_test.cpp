@@ -3,8 +3,8 @@
 // example cannot rot when config.cpp changes.
 #include <doctest/doctest.h>
 
+#include <mps3/ini.hpp>
 #include "config.hpp"
-#include "ini.hpp"
 
 #include <cctype>
 #include <fstream>
@@ -140,14 +140,22 @@ TEST_CASE("config example: every commented-out setting is valid once uncommented
 }
 
 TEST_CASE("config example: it shows every key mps3d accepts, and only those") {
-    const std::set<std::string> daemon_keys = {"socket",      "state_dir",       "log_level",
-                                               "offline",     "max_frame_bytes", "allowed_uids",
-                                               "allowed_gids"};
-    const std::set<std::string> store_keys = {
-        "bucket",  "endpoint",         "region",          "profile", "manifest",
-        "replica", "poll_interval_ms", "collect_garbage", "sync",    "max_parallel_requests"};
+    const std::set<std::string> daemon_keys = {
+        "socket",          "state_dir",    "log_level",    "offline",
+        "max_frame_bytes", "allowed_uids", "allowed_gids", "credentials_check_interval_ms"};
+    const std::set<std::string> store_keys = {"bucket",
+                                              "endpoint",
+                                              "region",
+                                              "profile",
+                                              "addressing_style",
+                                              "manifest",
+                                              "replica",
+                                              "poll_interval_ms",
+                                              "collect_garbage",
+                                              "sync",
+                                              "max_parallel_requests"};
 
-    auto sections = parse_ini(uncommented(example_text()));
+    auto sections = ini::parse(uncommented(example_text()), ini::dialect::mps3);
     REQUIRE(sections.has_value());
     std::set<std::string> seen_daemon;
     std::set<std::string> seen_store;

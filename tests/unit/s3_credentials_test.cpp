@@ -1,11 +1,9 @@
+#include "aws_test_dir.hpp"
+
 #include <mps3/s3/credentials.hpp>
 
 #include <doctest/doctest.h>
 
-#include <stdlib.h>  // mkdtemp
-
-#include <filesystem>
-#include <fstream>
 #include <ostream>  // doctest prints std::error_code through it
 #include <string>
 
@@ -19,33 +17,7 @@ using mps3::s3::parse_credentials_file;
 
 constexpr const char* secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
-/// A private directory under $TMPDIR, removed with everything in it.
-class temp_dir {
-  public:
-    temp_dir() {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "mps3-cred-XXXXXX").string();
-        REQUIRE(mkdtemp(pattern.data()) != nullptr);
-        path_ = pattern;
-    }
-    ~temp_dir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-
-    [[nodiscard]] std::string write(const std::string& relative, const std::string& text) const {
-        const auto file = path_ / relative;
-        std::filesystem::create_directories(file.parent_path());
-        std::ofstream(file, std::ios::binary) << text;
-        return file.string();
-    }
-    [[nodiscard]] std::string path() const { return path_.string(); }
-
-  private:
-    std::filesystem::path path_;
-};
+using temp_dir = mps3::test::aws_test_dir;
 
 const std::string sample_file =
     "# comment\n"

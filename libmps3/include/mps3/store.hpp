@@ -210,6 +210,9 @@ class store {
 
     /// false: stop all bucket traffic now (requests in flight are cancelled); true: resume.
     void set_online(bool online);
+    /// Cuts a wait between sync attempts short: the next one starts now. For when what made
+    /// the last ones fail was just fixed (mps3d's SIGHUP re-read the credentials).
+    void retry_now();
     /// Completes when every write accepted before the call is in the bucket. Fails with
     /// errc::timeout when that takes longer (offline, the bucket unreachable: the message says
     /// which), and errc::cancelled when the store closes meanwhile.

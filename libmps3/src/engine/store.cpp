@@ -552,6 +552,10 @@ void store::set_online(bool online) {
     impl_->wake_loop();
 }
 
+void store::retry_now() {
+    impl_->wake_loop();
+}
+
 asio::awaitable<status> store::impl::async_wait_until(const std::function<result<bool>()>& done,
                                                       std::chrono::milliseconds timeout,
                                                       std::string_view operation,

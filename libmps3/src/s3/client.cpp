@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <optional>
 #include <random>
 
 namespace mps3::s3 {
@@ -26,6 +27,12 @@ bool is_success(unsigned status) {
 
 // AWS rejects signatures more than 15 minutes off; the server's Date tells us by how much.
 constexpr std::string_view skew_code = "RequestTimeTooSkewed";
+
+// Answers that mean "your temporary credentials are no longer good": re-read them, try again.
+bool is_token_refusal(std::string_view s3_code) {
+    return s3_code == "ExpiredToken" || s3_code == "InvalidToken" ||
+           s3_code == "TokenRefreshRequired";
+}
 
 }  // namespace
 
@@ -62,15 +69,28 @@ struct client::impl {
         const retry_policy& policy = override_policy != nullptr ? *override_policy : config.retry;
         unsigned attempt = 0;
         bool skew_corrected = false;
+        bool credentials_refreshed = false;
         while (true) {
             ++attempt;
             ++requests;
             if (attempt > 1) {
                 ++retries;
             }
+            const credentials* signing = &config.credentials;
+            std::optional<credentials> current;
+            if (config.credential_source) {
+                auto got = co_await config.credential_source->async_get();
+                if (!got) {
+                    error failure = std::move(got).err();
+                    failure.attempts = attempt;
+                    co_return failure;
+                }
+                current = std::move(*got);
+                signing = &*current;
+            }
             const auto until = steady::now() + config.request_timeout;
-            detail::http_request wire = detail::prepare(request, config.server, config.credentials,
-                                                        clock::now() + signing_skew);
+            detail::http_request wire =
+                detail::prepare(request, config.server, *signing, clock::now() + signing_skew);
             auto response = co_await transport.async_exchange(std::move(wire), until);
 
             std::string why_retry;
@@ -96,6 +116,15 @@ struct client::impl {
                         --attempt;  // a correction, not a failure
                         continue;
                     }
+                }
+                if (is_token_refusal(err.s3_code) && config.credential_source &&
+                    !credentials_refreshed) {
+                    credentials_refreshed = true;
+                    config.credential_source->invalidate();
+                    log(log_level::info, "the server refused the session token (" + err.s3_code +
+                                             "); re-reading the credentials");
+                    --attempt;  // a refresh, not a failure
+                    continue;
                 }
                 response->attempts = attempt;
                 if (!detail::is_retryable_status(response->status, err.s3_code)) {

@@ -3,7 +3,7 @@
 #include <mps3/s3/endpoint.hpp>
 #include <mps3/s3/names.hpp>
 
-#include "s3/text.hpp"
+#include <mps3/text.hpp>
 
 #include <algorithm>
 #include <optional>
@@ -12,8 +12,8 @@
 namespace mps3::s3 {
 namespace {
 
-using detail::ascii_lower;
-using detail::trim;
+using mps3::ascii_lower;
+using mps3::trim;
 
 constexpr std::string_view expected_form = "expected http(s)://host[:port][/]";
 
@@ -181,52 +181,114 @@ std::string endpoint::host_header() const {
     return out;
 }
 
-result<endpoint> resolve_endpoint(std::string_view explicit_url, std::string_view explicit_region,
-                                  const environment& env) {
-    std::string region(trim(explicit_region));
-    std::string region_source = "the configured region";
-    for (const char* name : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
-        if (region.empty()) {
-            region = lookup(env, name);
-            region_source = name;
+result<addressing_choice> parse_addressing_choice(std::string_view text) {
+    const std::string value = ascii_lower(trim(text));
+    if (value == "auto") {
+        return addressing_choice::automatic;
+    }
+    if (value == "path") {
+        return addressing_choice::path;
+    }
+    if (value == "virtual") {
+        return addressing_choice::virtual_hosted;
+    }
+    return error(errc::invalid_argument,
+                 "addressing_style must be auto, path or virtual, not '" + std::string(text) + "'");
+}
+
+bool is_aws_host(std::string_view host) {
+    return host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn");
+}
+
+addressing_style choose_addressing(addressing_choice choice, const endpoint& server,
+                                   std::string_view bucket) {
+    switch (choice) {
+        case addressing_choice::path:
+            return addressing_style::path;
+        case addressing_choice::virtual_hosted:
+            return addressing_style::virtual_hosted;
+        case addressing_choice::automatic:
+            break;
+    }
+    // botocore's check_dns_name plus its dotted-name rule: a '.' would need a certificate for
+    // *.*.s3.amazonaws.com, which AWS does not have, so such buckets go path style.
+    const bool dns_label = bucket_name_problem(bucket, addressing_style::virtual_hosted).empty() &&
+                           bucket.find('.') == std::string_view::npos;
+    return is_aws_host(server.host) && dns_label ? addressing_style::virtual_hosted
+                                                 : addressing_style::path;
+}
+
+namespace {
+
+bool is_true(std::string_view value) {
+    return ascii_lower(trim(value)) == "true";
+}
+
+struct sourced {
+    std::string value;
+    std::string source;  // for messages: "AWS_REGION", "region in profile 'x' of FILE"
+};
+
+sourced first_set(std::initializer_list<sourced> candidates) {
+    for (const auto& c : candidates) {
+        if (!trim(c.value).empty()) {
+            return {std::string(trim(c.value)), c.source};
         }
     }
+    return {};
+}
+
+}  // namespace
+
+result<endpoint> resolve_endpoint(std::string_view explicit_url, std::string_view explicit_region,
+                                  const environment& env, const aws_config& config) {
+    const aws_profile& profile = config.settings;
+    const std::string in_profile = " in " + config.origin();
+    sourced region =
+        first_set({{std::string(explicit_region), "the configured region"},
+                   {std::string(lookup(env, "AWS_REGION")), "AWS_REGION"},
+                   {std::string(lookup(env, "AWS_DEFAULT_REGION")), "AWS_DEFAULT_REGION"},
+                   {profile.value("region"), "region" + in_profile}});
     // Region names end up in the signature scope and, for AWS, in a host name.
-    if (!region.empty() && !region_name_problem(region).empty()) {
-        return invalid(region_source + " '" + region +
+    if (!region.value.empty() && !region_name_problem(region.value).empty()) {
+        return invalid(region.source + " '" + region.value +
                        "' is not a region name (letters, digits, '-', '_', '.')");
     }
 
-    std::string_view url = trim(explicit_url);
-    std::string url_source;
-    for (const char* name : {"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"}) {
-        if (url.empty()) {
-            url = lookup(env, name);
-            url_source = name;
-        }
+    const bool ignore_configured = is_true(lookup(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) ||
+                                   is_true(profile.value("ignore_configured_endpoint_urls"));
+    const auto services_url = profile.services_s3.find("endpoint_url");
+    sourced url{std::string(trim(explicit_url)), ""};
+    if (url.value.empty() && !ignore_configured) {
+        url = first_set(
+            {{std::string(lookup(env, "AWS_ENDPOINT_URL_S3")), "AWS_ENDPOINT_URL_S3"},
+             {std::string(lookup(env, "AWS_ENDPOINT_URL")), "AWS_ENDPOINT_URL"},
+             {services_url == profile.services_s3.end() ? std::string() : services_url->second,
+              "endpoint_url of [services " + profile.value("services") + "] s3" + in_profile},
+             {profile.value("endpoint_url"), "endpoint_url" + in_profile}});
     }
-    if (!url.empty()) {
-        auto parsed = endpoint::parse(url);
+    if (!url.value.empty()) {
+        auto parsed = endpoint::parse(url.value);
         if (!parsed) {
-            if (!url_source.empty()) {
-                parsed.err().message = url_source + ": " + parsed.err().message;
+            if (!url.source.empty()) {
+                parsed.err().message = url.source + ": " + parsed.err().message;
             }
             return parsed;
         }
-        if (!region.empty()) {
-            parsed->region = region;
+        if (!region.value.empty()) {
+            parsed->region = region.value;
         }
         return parsed;
     }
 
     // AWS itself: region-qualified host, virtual-hosted buckets as AWS recommends.
     endpoint aws;
-    if (!region.empty()) {
-        aws.region = ascii_lower(region);
+    if (!region.value.empty()) {
+        aws.region = ascii_lower(region.value);
     }
     if (!std::all_of(aws.region.begin(), aws.region.end(),
                      [](char c) { return is_alnum(c) || c == '-'; })) {
-        return invalid(region_source + " '" + region +
+        return invalid(region.source + " '" + region.value +
                        "' cannot be an AWS region (letters, digits and '-' only); set an endpoint "
                        "URL for other servers");
     }
@@ -237,6 +299,11 @@ result<endpoint> resolve_endpoint(std::string_view explicit_url, std::string_vie
     aws.port = 443;
     aws.addressing = addressing_style::virtual_hosted;
     return aws;
+}
+
+result<endpoint> resolve_endpoint(std::string_view explicit_url, std::string_view explicit_region,
+                                  const environment& env) {
+    return resolve_endpoint(explicit_url, explicit_region, env, aws_config{});
 }
 
 }  // namespace mps3::s3

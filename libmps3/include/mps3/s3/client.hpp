@@ -9,6 +9,7 @@
 
 #include <mps3/log.hpp>
 #include <mps3/result.hpp>
+#include <mps3/s3/credential_source.hpp>
 #include <mps3/s3/credentials.hpp>
 #include <mps3/s3/endpoint.hpp>
 #include <mps3/s3/types.hpp>
@@ -28,6 +29,10 @@ using task = boost::asio::awaitable<T>;
 struct client_config {
     endpoint server;
     s3::credentials credentials;
+    /// When set, asked before each attempt instead of `credentials` (which then only serve
+    /// startup checks); an ExpiredToken, InvalidToken or TokenRefreshRequired answer makes it
+    /// re-read them, and the request is sent once more.
+    std::shared_ptr<s3::credential_source> credential_source;
     milliseconds request_timeout{std::chrono::seconds(30)};  // one attempt, connect to last byte
     retry_policy retry;
     std::size_t max_connections = 8;  // per endpoint; further requests wait for a free one

@@ -1,8 +1,8 @@
-#include "s3/text.hpp"
+#include <mps3/text.hpp>
 
 #include <algorithm>
 
-namespace mps3::s3::detail {
+namespace mps3 {
 
 std::string_view trim(std::string_view s) {
     constexpr std::string_view whitespace = " \t\r\n\v\f";
@@ -21,4 +21,4 @@ std::string ascii_lower(std::string_view s) {
     return out;
 }
 
-}  // namespace mps3::s3::detail
+}  // namespace mps3
