@@ -206,8 +206,12 @@ task<result<get_result>> client::async_get_object(std::string bucket, std::strin
     if (auto ok = check_names(self->config, bucket, key, true); !ok) {
         co_return std::move(ok).err();
     }
+    const std::string what = key;  // named in a refusal: the key is not a secret
     auto response =
         co_await self->send(detail::get_object_request(std::move(bucket), std::move(key), options));
+    if (!response && response.err().code == make_error_code(errc::too_large)) {
+        response.err().message = what + ": " + response.err().message;
+    }
     if (response && response->status == 304) {
         co_return get_result{.meta = detail::meta_from(*response), .not_modified = true};
     }
