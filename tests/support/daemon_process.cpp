@@ -106,7 +106,12 @@ void daemon_process::start(std::chrono::milliseconds timeout) {
              {"AWS_SECRET_ACCESS_KEY", server_.secret_key()}};
     o.unset_env = {"AWS_PROFILE",   "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3",
                    "NOTIFY_SOCKET", "LISTEN_FDS",        "LISTEN_PID",       "JOURNAL_STREAM"};
+    for (const auto& [name, value] : options_.env) {
+        o.env[name] = value;
+        std::erase(o.unset_env, name);
+    }
     o.stderr_file = options_.dir / "mps3d.log";
+    o.stdout_file = options_.dir / "mps3d.out";
     o.max_file_bytes = options_.max_file_bytes;
     child_ = std::make_unique<child_process>(std::move(o));
     const bool up =
@@ -144,6 +149,11 @@ pid_t daemon_process::pid() const {
 
 std::string daemon_process::log() const {
     std::ifstream in(options_.dir / "mps3d.log");
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string daemon_process::output() const {
+    std::ifstream in(options_.dir / "mps3d.out");
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 

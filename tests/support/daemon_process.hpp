@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,7 +31,9 @@ struct daemon_options {
     /// Extra lines for its [store "default"] section (`sync = full`...).
     std::vector<std::string> store_config;
     std::vector<std::string> extra_args;
-    std::string endpoint;                         // empty: the test server's
+    std::string endpoint;  // empty: the test server's
+    /// Set in its environment over the defaults (the server's keys, no session token).
+    std::map<std::string, std::string> env;
     std::optional<std::uint64_t> max_file_bytes;  // RLIMIT_FSIZE for the daemon (disk full)
 };
 
@@ -57,6 +60,9 @@ class daemon_process {
         return options_.dir / "state" / "default.sqlite";
     }
     [[nodiscard]] std::string log() const;
+    /// Everything it wrote to its standard output (every start of it).
+    [[nodiscard]] std::string output() const;
+    [[nodiscard]] const std::filesystem::path& dir() const { return options_.dir; }
 
     /// Runs mps3ctl against this daemon: `mps3ctl --socket <socket> args...`.
     command_result ctl(std::vector<std::string> args,
