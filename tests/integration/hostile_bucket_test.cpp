@@ -42,8 +42,9 @@ std::size_t count_of(const std::string& text, const std::string& what) {
     return n;
 }
 
-// Warning lines of a log that mention `what`.
-std::size_t warnings_naming(const std::string& log, const std::string& what) {
+// Warning lines of a log that mention `what` (and `reason`, later on the line).
+std::size_t warnings_naming(const std::string& log, const std::string& what,
+                            const std::string& reason = "") {
     std::size_t n = 0;
     std::size_t start = 0;
     while (start < log.size()) {
@@ -52,8 +53,9 @@ std::size_t warnings_naming(const std::string& log, const std::string& what) {
             end = log.size();
         }
         const std::string_view line(log.data() + start, end - start);
-        if (line.find("level=warn") != std::string_view::npos &&
-            line.find(what) != std::string_view::npos) {
+        const auto at = line.find(what);
+        if (line.find("level=warn") != std::string_view::npos && at != std::string_view::npos &&
+            line.find(reason, at) != std::string_view::npos) {
             ++n;
         }
         start = end + 1;
@@ -106,6 +108,7 @@ std::string current_files_members(const std::string& bucket) {
 struct hostile {
     std::string what;     // the case, for messages
     std::string warning;  // a text every warning about it holds (naming the object)
+    std::string reason;   // and further on the same line
 };
 
 struct two_daemons {
@@ -171,13 +174,15 @@ TEST_CASE("hostile bucket: each broken object is skipped with one warning, sync 
     REQUIRE_MESSAGE(holds(t.b, "k/2", "2"), "B's log:\n" << t.b.log());
 
     const std::string& bucket = t.bucket;
-    const std::string ref_prefix = "s3://" + bucket + "/";
+    const std::string ref_prefix = bucket + "/";  // a content ref is "<bucket>/<key>"
     std::vector<hostile> cases;
+    // As a writer does after its entry: the daemons LIST at their next poll, not in 30 s.
+    const auto touch_marker = [&] { put_object_now(shared_server(), bucket, manifest, "\"\""); };
     const auto entry_case = [&](const std::string& what, const std::string& session,
                                 const std::string& body, const std::string& why) {
         const auto key = fresh_entry_key(session);
         put_object_now(shared_server(), bucket, key, body);
-        cases.push_back({what, "skipping manifest entry " + key + ": " + why});
+        cases.push_back({what, "skipping manifest entry " + key + ": ", why});
     };
 
     // Entries no reader can use: skipped as if absent, the previous one stays the base.
@@ -208,14 +213,16 @@ TEST_CASE("hostile bucket: each broken object is skipped with one warning, sync 
         for (auto* d : {&t.a, &t.b}) {
             for (std::size_t i = warned; i < upto; ++i) {
                 const auto& c = cases[i];
-                const bool said =
-                    wait_until([&] { return warnings_naming(d->log(), c.warning) >= 1; }, 60s);
-                CHECK_MESSAGE(said, c.what << ": no warning holding '" << c.warning << "'; log:\n"
+                const bool said = wait_until(
+                    [&] { return warnings_naming(d->log(), c.warning, c.reason) >= 1; }, 60s);
+                CHECK_MESSAGE(said, c.what << ": no warning holding '" << c.warning << "' then '"
+                                           << c.reason << "'; log:\n"
                                            << d->log());
             }
         }
         warned = upto;
     };
+    touch_marker();
     warned_by_both(cases.size());
 
     // Readable entries with bad parts. They carry the whole state (they become the latest).
@@ -240,6 +247,7 @@ TEST_CASE("hostile bucket: each broken object is skipped with one warning, sync 
                      "content k/ghost@ghost-1 named by the manifest is missing"});
     cases.push_back({"content that is not JSON", "content k/notjson@nj-1 is not JSON"});
     cases.push_back({"content over max_content_bytes (100 KiB)", "content k/big@big-1 refused"});
+    touch_marker();
     warned_by_both(cases.size());
 
     // Objects under the entry prefix that are not entries (never touched, never collected).
@@ -319,7 +327,7 @@ TEST_CASE("hostile bucket (default limits): a 100 MB entry and 1,000,000 files" 
     auto ca = connect_to(t.a);
     call(ca, "put", R"({"key":"k/0","value":0,"await":"remote"})");
     REQUIRE(holds(t.b, "k/0", "0"));
-    const std::string ref_prefix = "s3://" + t.bucket + "/";
+    const std::string ref_prefix = t.bucket + "/";
 
     const auto timed_put = [&](const std::string& key, const std::string& body) {
         const auto start = std::chrono::steady_clock::now();
@@ -328,7 +336,11 @@ TEST_CASE("hostile bucket (default limits): a 100 MB entry and 1,000,000 files" 
             std::chrono::steady_clock::now() - start);
         MESSAGE("PUT of " << body.size() << " bytes took " << ms.count() << " ms");
     };
-    const auto big_key = fresh_entry_key("h11");
+    // Stamped 3 s ahead: still valid if the PUT completes (LastModified) within 8 s.
+    const auto ahead = [](const std::string& session) {
+        return spec::entry_key(manifest, spec::now_ms() + 3000, session, 0);
+    };
+    const auto big_key = ahead("h11");
     timed_put(big_key, R"({"files": {}, "pad": ")" + std::string(100'000'000, 'x') + "\"}");
     std::string many = R"({"files": {)";
     for (int i = 0; i < 1'000'000; ++i) {
@@ -336,7 +348,7 @@ TEST_CASE("hostile bucket (default limits): a 100 MB entry and 1,000,000 files" 
                 R"(":{"version":"v"})";
     }
     many += "}}";
-    const auto many_key = fresh_entry_key("h12");
+    const auto many_key = ahead("h12");
     timed_put(many_key, many);
 
     for (auto* d : {&t.a, &t.b}) {

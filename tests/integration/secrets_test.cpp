@@ -4,13 +4,13 @@
 //
 // The scenario: a daemon with working credentials starts, writes, answers status, is killed
 // with SIGKILL mid-write (a crash), restarts and stops with SIGTERM; a second daemon signs with
-// a wrong secret (the canary) and the canary session token, so every request it makes is
-// refused with a 403, whose body the server fills with what it received (s3rver echoes the
-// canonical request, session token included: checked here, so the 403 case is a real one).
+// the canary secret and token and is refused with a 403 on every request.
 //
-// s3rver accepts a session token and ignores it, so the working daemon carries the canary token
-// there. RGW checks a token against its STS and refuses an unknown one, so there the token is
-// only carried by the refused daemon; RGW's own secret key (recognisable) is searched for too.
+// The servers differ. s3rver 3.7.1 checks only that the access key id exists (a wrong secret
+// passes, a token is ignored): there the working daemon carries the canary token, and the
+// refused one a wrong access key id too (403 InvalidAccessKeyId). RGW checks the signature
+// (a wrong secret: 403 SignatureDoesNotMatch) and a token against its STS: there the working
+// daemon carries no token, and RGW's own secret key (recognisable) is searched for too.
 // s3rver's secret is "S3RVER", the same text as its access key id, which is not secret and may
 // appear: it is not searched for.
 #include "async_test.hpp"
@@ -51,12 +51,13 @@ std::string file_bytes(const std::filesystem::path& path) {
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-// The body of the server's answer to a GET signed with the canary secret and token.
-std::string refused_body(const test_server& server, const std::string& bucket) {
+// The body of the server's answer to a GET signed with key_id, the canary secret and token.
+std::string refused_body(const test_server& server, const std::string& bucket,
+                         const std::string& key_id) {
     const auto config = server.client_config();
     return run_async([&](boost::asio::any_io_executor ex) -> boost::asio::awaitable<std::string> {
         s3::detail::http_transport transport(ex, {.server = config.server});
-        const s3::credentials canary{.access_key_id = server.access_key(),
+        const s3::credentials canary{.access_key_id = key_id,
                                      .secret_access_key = canary_secret,
                                      .session_token = canary_token};
         const auto request =
@@ -65,7 +66,8 @@ std::string refused_body(const test_server& server, const std::string& bucket) {
         const auto until = std::chrono::steady_clock::now() + 10s;
         auto response = co_await transport.async_exchange(request, until);
         REQUIRE_MESSAGE(response.has_value(), (response ? "" : response.err().describe()));
-        CHECK(response->status == 403);
+        MESSAGE("the server's answer to the canary signature: HTTP " << response->status);
+        CHECK(response->status >= 400);  // 403 on both servers so far
         co_return response->body;
     });
 }
@@ -98,7 +100,8 @@ TEST_CASE("secrets: the secret key and session token never appear in output, sta
     if (!server.is_rgw()) {
         good_env["AWS_SESSION_TOKEN"] = canary_token;
     }
-    const std::vector<std::string> verbose = {"--log-level", "trace", "--shutdown-timeout", "1000"};
+    // The daemons log at debug (daemon_process's level): every S3 attempt; nothing logs at trace.
+    const std::vector<std::string> verbose = {"--shutdown-timeout", "1000"};
 
     daemon_options good_opts{bucket, "manifest.json", dir / "good"};
     good_opts.env = good_env;
@@ -120,7 +123,8 @@ TEST_CASE("secrets: the secret key and session token never appear in output, sta
 
     // 403s: the canary secret (wrong) and token, on the same bucket.
     daemon_options refused_opts{bucket, "manifest.json", dir / "refused"};
-    refused_opts.env = {{"AWS_ACCESS_KEY_ID", server.access_key()},
+    const std::string refused_key_id = server.is_rgw() ? server.access_key() : "MPS3CANARYKEYID";
+    refused_opts.env = {{"AWS_ACCESS_KEY_ID", refused_key_id},
                         {"AWS_SECRET_ACCESS_KEY", canary_secret},
                         {"AWS_SESSION_TOKEN", canary_token}};
     refused_opts.extra_args = verbose;
@@ -136,8 +140,9 @@ TEST_CASE("secrets: the secret key and session token never appear in output, sta
             [&] {
                 st = call(c, "status", "{}");
                 seen.add("status answer", compact_json(st));
+                // Refused for good: InvalidAccessKeyId (s3rver), SignatureDoesNotMatch (RGW).
                 return st["lastErrorKind"].IsString() &&
-                       std::string(st["lastError"].GetString()).find("403") != std::string::npos;
+                       std::string(st["lastErrorKind"].GetString()) == "persistent";
             },
             60s);
         CHECK_MESSAGE(refusing, compact_json(st) << "\nlog:\n" << refused.log());
@@ -145,12 +150,8 @@ TEST_CASE("secrets: the secret key and session token never appear in output, sta
     seen.add("mps3ctl status (refused)", refused.ctl({"status"}));
     seen.add("mps3ctl put (refused)",
              refused.ctl({"put", "--await", "remote", "--timeout", "0.5", "w/9", "9"}));
-    // The 403 bodies the daemon received carry what the server was sent.
-    const auto body = refused_body(server, bucket);
-    MESSAGE("the server's 403 body: " << body);
-    if (!server.is_rgw()) {
-        CHECK_MESSAGE(count_of(body, canary_token) > 0, "s3rver no longer echoes the token");
-    }
+    // What such a 403 carries back (for the report: neither server echoes the token).
+    MESSAGE("the server's 403 body: " << refused_body(server, bucket, refused_key_id));
     seen.add("refused daemon exit", std::to_string(refused.stop().value_or(-1)));
 
     // A crash mid-write, a restart, a clean stop.
@@ -168,7 +169,8 @@ TEST_CASE("secrets: the secret key and session token never appear in output, sta
 
     seen.add("mps3d output (good)", good.log() + good.output());
     seen.add("mps3d output (refused)", refused.log() + refused.output());
-    CHECK(count_of(refused.log(), "403") > 0);  // it did log the refusal, without the secret
+    // It did log the refusal (without the secret).
+    CHECK(count_of(refused.log(), "level=error") > 0);
     for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
         if (entry.is_regular_file()) {
             seen.add("file " + entry.path().string(), file_bytes(entry.path()));
