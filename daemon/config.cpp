@@ -143,6 +143,19 @@ status apply_store_entry(store_settings& s, const ini::entry& e) {
             return std::move(b).err();
         }
         s.collect_garbage = *b;
+    } else if (e.key == "max_entry_bytes" || e.key == "max_content_bytes") {
+        auto n = parse_number(e, 1024, std::uint64_t{1} << 30);
+        if (!n) {
+            return std::move(n).err();
+        }
+        (e.key == "max_entry_bytes" ? s.max_entry_bytes : s.max_content_bytes) =
+            static_cast<std::size_t>(*n);
+    } else if (e.key == "max_entry_files") {
+        auto n = parse_number(e, 1, 100'000'000);
+        if (!n) {
+            return std::move(n).err();
+        }
+        s.max_entry_files = static_cast<std::size_t>(*n);
     } else if (e.key == "sync") {
         if (e.value == "full") {
             s.sync_mode = durability::full;

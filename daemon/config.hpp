@@ -27,6 +27,10 @@ struct store_settings {
     std::chrono::milliseconds poll_interval{1000};
     std::size_t max_parallel_requests = 64;  // object requests in flight (store_config's)
     bool collect_garbage = true;
+    // What is read of other writers' objects (store_config's, docs/bucket-format.md).
+    std::size_t max_entry_bytes = std::size_t{64} << 20;
+    std::size_t max_content_bytes = std::size_t{16} << 20;
+    std::size_t max_entry_files = 500'000;
     durability sync_mode = durability::full;
     std::filesystem::path replica;  // empty: <state_dir>/<name>.sqlite
     /// Where it was configured, for messages: "FILE line N", "the command line", or both.

@@ -95,6 +95,9 @@ result<store_config> make_store_config(const store_settings& settings,
     config.max_parallel_requests = settings.max_parallel_requests;
     config.start_online = !daemon.start_offline;
     config.collect_garbage = settings.collect_garbage;
+    config.max_entry_bytes = settings.max_entry_bytes;
+    config.max_content_bytes = settings.max_content_bytes;
+    config.max_entry_files = settings.max_entry_files;
     config.sync_mode = settings.sync_mode;
     config.log = store_log;
     // What no retry can fix stops mps3d now (exit 2), not every sync, forever (issue 11).

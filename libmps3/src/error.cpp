@@ -41,6 +41,8 @@ class category final : public std::error_category {
                 return "no credentials";
             case errc::storage:
                 return "local storage error";
+            case errc::too_large:
+                return "object too large";
         }
         return "unknown mps3 error";
     }

@@ -122,6 +122,34 @@ TEST_CASE("a 1 MiB body and user metadata round-trip intact") {
     });
 }
 
+TEST_CASE("a GET bounded by max_body_bytes refuses a bigger body at once, and no other") {
+    bucket_fixture f;
+    const std::string body(std::size_t{256} << 10, 'x');
+    run_async([&](auto ex) -> asio::awaitable<int> {
+        s3::client client(ex, f.config);
+        co_await f.create(client);
+        auto put = co_await client.async_put_object(f.bucket, "big", body);
+        REQUIRE_MESSAGE(put.has_value(), (put ? "" : put.err().describe()));
+        s3::get_options small;
+        small.max_body_bytes = 64 << 10;
+        const auto before = client.stats().requests;
+        auto refused = co_await client.async_get_object(f.bucket, "big", small);
+        REQUIRE_FALSE(refused.has_value());
+        CHECK(refused.err().code == make_error_code(errc::too_large));
+        CHECK(refused.err().message.find("big: the response from ") == 0);
+        CHECK(refused.err().message.find("larger than the limit of 65536 bytes") !=
+              std::string::npos);
+        CHECK(client.stats().requests == before + 1);  // not retried
+        // The connection it was read on is dropped, not reused with the body unread.
+        s3::get_options exact;
+        exact.max_body_bytes = body.size();
+        auto got = co_await client.async_get_object(f.bucket, "big", exact);
+        REQUIRE_MESSAGE(got.has_value(), (got ? "" : got.err().describe()));
+        CHECK(got->body == body);
+        co_return 0;
+    });
+}
+
 TEST_CASE("listing 1,500 keys walks every page, with prefix and start-after") {
     using namespace asio::experimental::awaitable_operators;
     bucket_fixture f;

@@ -22,6 +22,57 @@ void create_bucket_now(const test_server& server, const std::string& bucket) {
     }
 }
 
+void put_object_now(const test_server& server, const std::string& bucket, const std::string& key,
+                    const std::string& body) {
+    using put_type = std::optional<result<s3::put_result>>;
+    const auto put =
+        run_async([&](boost::asio::any_io_executor ex) -> boost::asio::awaitable<put_type> {
+            s3::client client(ex, server.client_config());
+            s3::put_options json;
+            json.content_type = "application/json";
+            put_type out = co_await client.async_put_object(bucket, key, body, json);
+            co_return out;
+        });
+    if (!*put) {
+        throw std::runtime_error("cannot PUT " + key + ": " + put->err().describe());
+    }
+}
+
+std::string get_object_now(const test_server& server, const std::string& bucket,
+                           const std::string& key) {
+    using get_type = std::optional<result<s3::get_result>>;
+    auto got = run_async([&](boost::asio::any_io_executor ex) -> boost::asio::awaitable<get_type> {
+        s3::client client(ex, server.client_config());
+        get_type out = co_await client.async_get_object(bucket, key);
+        co_return out;
+    });
+    if (!*got) {
+        throw std::runtime_error("cannot GET " + key + ": " + got->err().describe());
+    }
+    return std::move((*got)->body);
+}
+
+std::vector<std::string> list_keys_now(const test_server& server, const std::string& bucket,
+                                       const std::string& prefix) {
+    using list_type = std::optional<result<s3::list_all_result>>;
+    auto listed =
+        run_async([&](boost::asio::any_io_executor ex) -> boost::asio::awaitable<list_type> {
+            s3::client client(ex, server.client_config());
+            s3::list_options options;
+            options.prefix = prefix;
+            list_type out = co_await client.async_list_all(bucket, options);
+            co_return out;
+        });
+    if (!*listed) {
+        throw std::runtime_error("cannot LIST " + prefix + ": " + listed->err().describe());
+    }
+    std::vector<std::string> keys;
+    for (const auto& o : (*listed)->objects) {
+        keys.push_back(o.key);
+    }
+    return keys;
+}
+
 std::map<std::string, std::string> read_bucket_now(const test_server& server,
                                                    const std::string& bucket,
                                                    const std::string& manifest) {

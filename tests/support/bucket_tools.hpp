@@ -7,10 +7,23 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace mps3::test {
 
 void create_bucket_now(const test_server& server, const std::string& bucket);
+
+/// PUT an object as any client could (Content-Type application/json); throws on failure.
+void put_object_now(const test_server& server, const std::string& bucket, const std::string& key,
+                    const std::string& body);
+
+/// An object's body; throws on failure.
+std::string get_object_now(const test_server& server, const std::string& bucket,
+                           const std::string& key);
+
+/// Every key under prefix, in listing order; throws on failure.
+std::vector<std::string> list_keys_now(const test_server& server, const std::string& bucket,
+                                       const std::string& prefix);
 
 /// key -> compact JSON value, as ../shared/BUCKET_FORMAT.md defines the state.
 std::map<std::string, std::string> read_bucket_now(const test_server& server,

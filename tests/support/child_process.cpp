@@ -85,6 +85,10 @@ child_process::child_process(child_options options) : options_(std::move(options
         options_.stderr_file.empty()
             ? ::open("/dev/null", O_WRONLY | O_CLOEXEC)
             : ::open(options_.stderr_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    const int out_file_fd =
+        options_.stdout_file.empty()
+            ? -1
+            : ::open(options_.stdout_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     // Prepared before fork: the child may not allocate.
     std::vector<std::string> env_strings = child_environment(options_);
     std::vector<char*> argv;
@@ -103,7 +107,11 @@ child_process::child_process(child_options options) : options_(std::move(options
         throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
     }
     if (pid_ == 0) {
-        exec_child(options_, argv.data(), envp.data(), out_pipe[1], in_pipe[0], err_fd);
+        exec_child(options_, argv.data(), envp.data(), out_file_fd >= 0 ? out_file_fd : out_pipe[1],
+                   in_pipe[0], err_fd);
+    }
+    if (out_file_fd >= 0) {
+        ::close(out_file_fd);
     }
     ::close(out_pipe[1]);
     ::close(in_pipe[0]);

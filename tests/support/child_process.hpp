@@ -21,6 +21,7 @@ struct child_options {
     std::map<std::string, std::string> env;  // set (or replaced) in the inherited environment
     std::vector<std::string> unset_env;      // removed from it
     std::filesystem::path stderr_file;       // appended to; empty: /dev/null
+    std::filesystem::path stdout_file;       // appended to; empty: the pipe read_line reads
     std::optional<std::string> stdin_text;   // written to its stdin, then closed; else /dev/null
     std::optional<uid_t> run_as_uid;         // setresgid/setresuid before exec (root only)
     /// RLIMIT_FSIZE: no file of the child may grow past this (a real "disk full" for it: writes

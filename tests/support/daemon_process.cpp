@@ -104,7 +104,6 @@ void daemon_process::start(std::chrono::milliseconds timeout) {
     for (const auto& a : options_.extra_args) {
         o.argv.push_back(a);
     }
-    o.env = options_.env;
     o.unset_env = {"AWS_PROFILE",         "AWS_SESSION_TOKEN",  "AWS_ENDPOINT_URL",
                    "AWS_ENDPOINT_URL_S3", "AWS_CONFIG_FILE",    "AWS_SHARED_CREDENTIALS_FILE",
                    "AWS_REGION",          "AWS_DEFAULT_REGION", "NOTIFY_SOCKET",
@@ -116,7 +115,13 @@ void daemon_process::start(std::chrono::milliseconds timeout) {
         o.unset_env.emplace_back("AWS_ACCESS_KEY_ID");
         o.unset_env.emplace_back("AWS_SECRET_ACCESS_KEY");
     }
+    // The test's own variables win over the defaults above.
+    for (const auto& [name, value] : options_.env) {
+        o.env[name] = value;
+        std::erase(o.unset_env, name);
+    }
     o.stderr_file = options_.dir / "mps3d.log";
+    o.stdout_file = options_.dir / "mps3d.out";
     o.max_file_bytes = options_.max_file_bytes;
     child_ = std::make_unique<child_process>(std::move(o));
     const bool up =
@@ -160,6 +165,11 @@ pid_t daemon_process::pid() const {
 
 std::string daemon_process::log() const {
     std::ifstream in(options_.dir / "mps3d.log");
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string daemon_process::output() const {
+    std::ifstream in(options_.dir / "mps3d.out");
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 

@@ -37,7 +37,8 @@ struct daemon_options {
     bool endpoint_in_config = true;
     /// false: no AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for it (the AWS files give them).
     bool credentials_from_env = true;
-    std::map<std::string, std::string> env;       // more variables for it (AWS_CONFIG_FILE...)
+    /// Set in its environment over the defaults (AWS_CONFIG_FILE, a session token...).
+    std::map<std::string, std::string> env;
     std::optional<std::uint64_t> max_file_bytes;  // RLIMIT_FSIZE for the daemon (disk full)
 };
 
@@ -66,6 +67,9 @@ class daemon_process {
         return options_.dir / "state" / "default.sqlite";
     }
     [[nodiscard]] std::string log() const;
+    /// Everything it wrote to its standard output (every start of it).
+    [[nodiscard]] std::string output() const;
+    [[nodiscard]] const std::filesystem::path& dir() const { return options_.dir; }
 
     /// Runs mps3ctl against this daemon: `mps3ctl --socket <socket> args...`.
     command_result ctl(std::vector<std::string> args,

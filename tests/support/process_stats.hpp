@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,10 @@ double cpu_seconds(const std::vector<pid_t>& pids);
 /// The processes of a test server: s3rver's one Node process (its command line names the port),
 /// or RGW's radosgw, ceph-osd and ceph-mon (a bench starts one cluster).
 std::vector<pid_t> server_pids(const test_server& server);
+
+/// A process's peak resident set size so far (VmHWM in /proc/PID/status), bytes; 0 when it is
+/// gone.
+std::uint64_t peak_rss_bytes(pid_t pid);
 
 /// CPU seconds the whole machine has been busy so far (every CPU: /proc/stat minus idle and
 /// iowait). What a bench's processes did not use of it is other work on the machine.

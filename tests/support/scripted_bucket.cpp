@@ -54,7 +54,7 @@ class scripted_bucket final : public bucket_client {
         co_return out;
     }
 
-    s3::task<result<s3::get_result>> async_get(std::string key) override {
+    s3::task<result<s3::get_result>> async_get(std::string key, s3::get_options options) override {
         const auto generation = generation_;
         const auto fault = co_await begin("GET", key);
         if (cancelled(generation)) {
@@ -66,6 +66,9 @@ class scripted_bucket final : public bucket_client {
         const auto it = state_->objects.find(key);
         if (it == state_->objects.end()) {
             co_return error(errc::not_found, "scripted: no " + key);
+        }
+        if (options.max_body_bytes != 0 && it->second.body.size() > options.max_body_bytes) {
+            co_return error(errc::too_large, "scripted: " + key + " is over the limit");
         }
         s3::get_result out;
         out.meta = meta(state_->now());

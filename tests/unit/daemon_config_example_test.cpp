@@ -153,7 +153,10 @@ TEST_CASE("config example: it shows every key mps3d accepts, and only those") {
                                               "poll_interval_ms",
                                               "collect_garbage",
                                               "sync",
-                                              "max_parallel_requests"};
+                                              "max_parallel_requests",
+                                              "max_entry_bytes",
+                                              "max_content_bytes",
+                                              "max_entry_files"};
 
     auto sections = ini::parse(uncommented(example_text()), ini::dialect::mps3);
     REQUIRE(sections.has_value());

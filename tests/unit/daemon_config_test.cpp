@@ -89,6 +89,9 @@ bucket = bucket-a
 endpoint = http://127.0.0.1:9000
 poll_interval_ms = 250
 max_parallel_requests = 16
+max_entry_bytes = 1048576
+max_content_bytes = 2048
+max_entry_files = 1000
 sync = normal
 
 [store "b"]
@@ -105,6 +108,12 @@ collect_garbage = false
     CHECK(s.stores[0].sync_mode == durability::normal);
     CHECK(s.stores[0].max_parallel_requests == 16);
     CHECK(s.stores[1].max_parallel_requests == 64);
+    CHECK(s.stores[0].max_entry_bytes == 1048576);
+    CHECK(s.stores[0].max_content_bytes == 2048);
+    CHECK(s.stores[0].max_entry_files == 1000);
+    CHECK(s.stores[1].max_entry_bytes == std::size_t{64} << 20);
+    CHECK(s.stores[1].max_content_bytes == std::size_t{16} << 20);
+    CHECK(s.stores[1].max_entry_files == 500'000);
     CHECK_FALSE(s.stores[1].collect_garbage);
     REQUIRE(finalize(s).has_value());
     CHECK(s.stores[0].replica == "/h/.local/state/mps3/a.sqlite");
@@ -118,6 +127,9 @@ TEST_CASE("bad configs are refused with the line and the key") {
         {"[store \"a\"]\nsync = sometimes\n", "line 2: sync"},
         {"[store \"a\"]\nmax_parallel_requests = 0\n", "line 2: max_parallel_requests"},
         {"[store \"a\"]\nmax_parallel_requests = 513\n", "line 2: max_parallel_requests"},
+        {"[store \"a\"]\nmax_entry_bytes = 1023\n", "line 2: max_entry_bytes"},
+        {"[store \"a\"]\nmax_content_bytes = 1073741825\n", "line 2: max_content_bytes"},
+        {"[store \"a\"]\nmax_entry_files = 0\n", "line 2: max_entry_files"},
         {"[store]\nbucket = b\n", "needs a name"},
         {"[stores \"a\"]\n", "unknown section"},
         {"bucket = b\n", "inside a [daemon]"},

@@ -42,10 +42,14 @@ entry make_entry(std::chrono::milliseconds offset, const protocol::manifest_stat
 }
 
 struct harness {
+    explicit harness(engine::manifest_reader::limits lim = {})
+        : reader(
+              manifest, [this](const std::string& m) { warnings.push_back(m); }, lim) {}
+
     std::vector<std::string> warnings;
-    engine::manifest_reader reader{
-        manifest, [this](const std::string& m) { warnings.push_back(m); }, {}};
+    engine::manifest_reader reader;
     std::vector<std::string> last_asked;
+    std::vector<protocol::listed_object> also_listed;  // objects besides the entries
 
     // A read against `listing`, answering each body GET from `entries` (or with `override`).
     read_step read(const std::vector<entry>& listing,
@@ -60,6 +64,7 @@ struct harness {
                 for (const auto& e : listing) {
                     objects.push_back(e.listed);
                 }
+                objects.insert(objects.end(), also_listed.begin(), also_listed.end());
                 step = reader.on_listed(objects);
             } else if (const auto* get = std::get_if<read_do::get_bodies>(&step)) {
                 last_asked = get->keys;
@@ -161,7 +166,7 @@ TEST_CASE("manifest reader: a bucket that keeps changing under it still ends, wi
         return std::optional<result<std::string>>(error(errc::not_found, "NoSuchKey"));
     }));
     CHECK(why.code == make_error_code(errc::bad_response));
-    CHECK(why.message.find("5 rounds") != std::string::npos);
+    CHECK(why.message == "the manifest kept changing under 5 reads of it");
 }
 
 TEST_CASE("manifest reader: a GET failing for another reason fails the read with it") {
@@ -210,11 +215,77 @@ TEST_CASE("manifest reader: an unreadable entry is skipped per read, given up af
         CHECK(state.latest->key == good.key);
         CHECK(bad_gets == read);  // tried again by every read until given up
     }
-    CHECK(h.warnings.size() == 3);
+    // One warning naming it, not one per read.
+    REQUIRE(h.warnings.size() == 1);
+    CHECK(h.warnings[0].find("skipping manifest entry " + bad.key + ": ") == 0);
     // Given up: no more GETs, no more warnings.
     (void)resolved(h.read({bad, good}, answer));
     CHECK(bad_gets == 3);
-    CHECK(h.warnings.size() == 3);
+    CHECK(h.warnings.size() == 1);
+}
+
+TEST_CASE("manifest reader: an entry over the size limit is given up at once, warned once") {
+    harness h;
+    const auto good = make_entry(0ms, {}, {{"s3://b/a", version("1")}});
+    const auto big = make_entry(1s, {{"s3://b/a", version("1")}}, {{"s3://b/c", version("2")}}, 1);
+    int big_gets = 0;
+    const auto answer = [&](const std::string& key) {
+        if (key == big.key) {
+            ++big_gets;
+            return std::optional<result<std::string>>(
+                error(errc::too_large, big.key + ": larger than the limit"));
+        }
+        return std::optional<result<std::string>>(good.body);
+    };
+    for (int read = 0; read < 3; ++read) {
+        const auto state = resolved(h.read({big, good}, answer));
+        CHECK(state.latest->key == good.key);
+        CHECK(state.files.size() == 1);
+    }
+    CHECK(big_gets == 1);
+    REQUIRE(h.warnings.size() == 1);
+    CHECK(h.warnings[0].find("skipping manifest entry " + big.key) == 0);
+    CHECK(h.warnings[0].find("larger than the limit") != std::string::npos);
+}
+
+TEST_CASE("manifest reader: an entry naming more files than the limit is given up at once") {
+    harness h({.max_entry_files = 2});
+    const auto good = make_entry(0ms, {}, {{"s3://b/a", version("1")}});
+    // 2 files + 1 update: over the limit of 2 (files and update.files count together).
+    const auto wide = make_entry(1s, {{"s3://b/a", version("1")}, {"s3://b/b", version("1")}},
+                                 {{"s3://b/c", version("2")}}, 1);
+    int wide_gets = 0;
+    const auto answer = [&](const std::string& key) {
+        wide_gets += key == wide.key ? 1 : 0;
+        return std::optional<result<std::string>>(key == wide.key ? wide.body : good.body);
+    };
+    for (int read = 0; read < 3; ++read) {
+        CHECK(resolved(h.read({wide, good}, answer)).latest->key == good.key);
+    }
+    CHECK(wide_gets == 1);
+    REQUIRE(h.warnings.size() == 1);
+    CHECK(h.warnings[0].find("names 3 files, more than the limit of 2") != std::string::npos);
+}
+
+TEST_CASE("manifest reader: junk under the prefix is warned about once, other manifests never") {
+    harness h;
+    const auto good = make_entry(0ms, {}, {{"s3://b/a", version("1")}});
+    const std::string junk = manifest + "@zzz-not-an-entry";
+    const std::string other_manifests =  // an entry of manifest "manifest.json@x"
+        protocol::format_entry_key(manifest + "@x", t0, "abc", 0);
+    h.also_listed = {{.key = junk, .last_modified = t0},
+                     {.key = other_manifests, .last_modified = t0}};
+    for (int read = 0; read < 3; ++read) {
+        CHECK(resolved(h.read({good})).latest->key == good.key);
+    }
+    REQUIRE(h.warnings.size() == 1);
+    CHECK(h.warnings[0] == "ignoring " + junk + ": under the manifest's prefix but not an entry");
+    // Gone, then back (a new object under the same key): warned about again.
+    h.also_listed.clear();
+    (void)resolved(h.read({good}));
+    h.also_listed = {{.key = junk, .last_modified = t0}};
+    (void)resolved(h.read({good}));
+    CHECK(h.warnings.size() == 2);
 }
 
 TEST_CASE("manifest reader: a body readable on a later read counts again (s3rver's cut-off)") {
@@ -234,4 +305,20 @@ TEST_CASE("manifest reader: a body readable on a later read counts again (s3rver
     const auto state = resolved(h.read({later, good}, answer));
     CHECK(state.latest->key == later.key);
     CHECK(state.files.size() == 2);
+}
+
+TEST_CASE("manifest reader: unreadable entries spaced wider than the window do not fail a read") {
+    harness h;
+    const auto good = make_entry(0ms, {}, {{"s3://b/a", version("1")}});
+    std::vector<entry> listing{good};
+    // Each newer than the last by more than the replay window: one round finds one of them.
+    for (unsigned i = 1; i <= 8; ++i) {
+        auto bad = make_entry(std::chrono::seconds(6 * i), {}, {}, i);
+        bad.body = "not json";
+        listing.push_back(bad);
+    }
+    const auto state = resolved(h.read(listing));
+    CHECK(state.latest->key == good.key);
+    CHECK(state.files.size() == 1);
+    CHECK(h.warnings.size() == 8);
 }

@@ -187,3 +187,15 @@ TEST_CASE("entry_body: many members") {
     CHECK(back->files == files);
     CHECK(back->update == update);
 }
+
+TEST_CASE("entry_body: more refs than max_refs is refused before any is copied out") {
+    const std::string body =
+        R"({"files":{"a":{"version":"1"},"b":{"version":"1"}},"update":{"files":{"c":null}}})";
+    CHECK(parse_entry_body(body, 3).has_value());
+    const auto refused = parse_entry_body(body, 2);
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.err().code == mps3::make_error_code(mps3::errc::too_large));
+    CHECK(refused.err().message == "manifest entry: names 3 files, more than the limit of 2");
+    // An update that is not an object counts for nothing (it is skipped anyway).
+    CHECK(parse_entry_body(R"({"files":{"a":{"version":"1"}},"update":7})", 1).has_value());
+}

@@ -43,9 +43,9 @@ TEST_CASE("rpc error codes: every mps3::errc maps to one protocol code") {
     CHECK(code_for(errc::tls) == rpc_code::offline);
     CHECK(code_for(errc::cancelled) == rpc_code::offline);
     CHECK(code_for(errc::not_found) == rpc_code::not_found);
-    for (const auto e :
-         {errc::storage, errc::bad_response, errc::access_denied, errc::precondition_failed,
-          errc::conflict, errc::client_error, errc::server_error, errc::no_credentials}) {
+    for (const auto e : {errc::storage, errc::bad_response, errc::access_denied,
+                         errc::precondition_failed, errc::conflict, errc::client_error,
+                         errc::server_error, errc::no_credentials, errc::too_large}) {
         CHECK(code_for(e) == rpc_code::storage_error);
     }
     CHECK(code_for(errc::ok) == rpc_code::internal_error);

@@ -64,6 +64,7 @@ rpc_code code_for(std::error_code ec) {
         case errc::client_error:
         case errc::server_error:
         case errc::no_credentials:
+        case errc::too_large:
             return rpc_code::storage_error;
         case errc::ok:
             break;  // not an error: reporting it would be a bug in the caller

@@ -24,7 +24,9 @@ class bucket_client {
 
     virtual s3::task<result<s3::put_result>> async_put(std::string key, std::string body,
                                                        s3::put_options options) = 0;
-    virtual s3::task<result<s3::get_result>> async_get(std::string key) = 0;
+    /// options.max_body_bytes bounds what is read (errc::too_large beyond it).
+    virtual s3::task<result<s3::get_result>> async_get(std::string key,
+                                                       s3::get_options options) = 0;
     virtual s3::task<result<s3::head_result>> async_head(std::string key) = 0;
     /// One page of ListObjectsV2.
     virtual s3::task<result<s3::list_page>> async_list_page(s3::list_options options) = 0;

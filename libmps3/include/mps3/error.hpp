@@ -23,6 +23,7 @@ enum class errc {
     cancelled,            // cancelled by the caller (e.g. going offline)
     no_credentials,       // no credentials found in config, environment or files
     storage,              // the local SQLite replica failed
+    too_large,            // a response body over the reader's limit: refused, not downloaded
 };
 
 const std::error_category& mps3_category() noexcept;

@@ -47,6 +47,15 @@ struct store_config {
     std::size_t max_parallel_requests = 64;
     bool start_online = true;
     bool collect_garbage = true;  // delete entries MPS3 would delete
+    /// What the store reads of other writers' objects (docs/bucket-format.md, "Hostile
+    /// objects"): a manifest entry or content object over its byte limit is refused without
+    /// being downloaded, an entry naming more than max_entry_files refs (files and update.files
+    /// together) is refused once parsed; either is skipped with one warning, like an
+    /// unreadable one. They bound the memory one poll can be made to take. An entry carries
+    /// the whole state at about 85 bytes a key, so the defaults fit 500,000 keys.
+    std::size_t max_entry_bytes = std::size_t{64} << 20;
+    std::size_t max_content_bytes = std::size_t{16} << 20;
+    std::size_t max_entry_files = 500'000;
     durability sync_mode = durability::full;
     /// How long a write waits for another process holding the replica file's write lock (an
     /// `sqlite3` shell, a backup) before it fails with errc::storage.

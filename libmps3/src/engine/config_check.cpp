@@ -68,6 +68,18 @@ status check_store_config(const store_config& config) {
     if (config.max_parallel_requests == 0 || config.max_parallel_requests > max_parallel_limit) {
         return invalid("max_parallel_requests must be 1 to " + std::to_string(max_parallel_limit));
     }
+    // Above 1 GiB the S3 client's own limit applies; below 1 KiB no real entry would fit.
+    constexpr std::size_t min_object_limit = 1024;
+    constexpr std::size_t max_object_limit = std::size_t{1} << 30;
+    for (const auto& [name, value] : {std::pair{"max_entry_bytes", config.max_entry_bytes},
+                                      std::pair{"max_content_bytes", config.max_content_bytes}}) {
+        if (value < min_object_limit || value > max_object_limit) {
+            return invalid(std::string(name) + " must be 1024 to 1073741824");
+        }
+    }
+    if (config.max_entry_files == 0) {
+        return invalid("max_entry_files must be at least 1");
+    }
     if (config.poll_interval.count() <= 0 || config.max_persistent_backoff.count() <= 0) {
         return invalid("poll_interval and max_persistent_backoff must be positive");
     }

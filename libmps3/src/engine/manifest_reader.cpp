@@ -2,6 +2,7 @@
 
 #include "protocol/entry_key.hpp"
 
+#include <algorithm>
 #include <set>
 
 namespace mps3::engine {
@@ -34,20 +35,63 @@ read_step manifest_reader::list(protocol::timestamp server_now) {
         .start_after = protocol::listing_start_after(manifest_key_, server_now)};
 }
 
-read_step manifest_reader::replan(protocol::timestamp server_now) {
-    if (++round_ >= limits_.max_rounds) {
-        return read_do::failed{.why = error(errc::bad_response,
-                                            "the manifest kept changing or held unreadable "
-                                            "entries in " +
-                                                std::to_string(limits_.max_rounds) + " rounds")};
+read_step manifest_reader::replan(protocol::timestamp server_now, bool found_unreadable) {
+    if (!found_unreadable && ++round_ >= limits_.max_rounds) {
+        return read_do::failed{
+            .why =
+                error(errc::bad_response, "the manifest kept changing under " +
+                                              std::to_string(limits_.max_rounds) + " reads of it")};
     }
     return list(server_now);
+}
+
+namespace {
+
+bool names_another_manifests_entry(std::string_view object_key) {
+    // "M@x@<entry>": an entry of manifest "M@x", which shares M's listing prefix.
+    const auto at = object_key.rfind('@');
+    return at != std::string_view::npos &&
+           protocol::parse_entry_key(object_key.substr(0, at), object_key).has_value();
+}
+
+}  // namespace
+
+void manifest_reader::warn_about_strays(std::span<const protocol::listed_object> listing) {
+    std::set<std::string, std::less<>> still_listed;
+    for (const auto& object : listing) {
+        if (protocol::parse_entry_key(manifest_key_, object.key) ||
+            names_another_manifests_entry(object.key)) {
+            continue;
+        }
+        if (!strays_warned_.contains(object.key)) {
+            warn("ignoring " + object.key + ": under the manifest's prefix but not an entry");
+        }
+        still_listed.insert(object.key);
+    }
+    strays_warned_ = std::move(still_listed);
+}
+
+void manifest_reader::note_unreadable(const std::string& key, const error& why, bool for_good) {
+    unsigned& reads = unreadable_reads_[key];
+    if (reads == 0) {
+        std::string hint = " (read again by the next reads before it is given up)";
+        if (why.code == make_error_code(errc::too_large)) {
+            // A legitimate store can outgrow the limits: its own entries would be refused too.
+            hint = " (raise max_entry_bytes / max_entry_files if the store really is this big)";
+        } else if (for_good) {
+            hint.clear();
+        }
+        warn("skipping manifest entry " + key + ": " + why.message + hint);
+    }
+    reads = for_good ? std::max(reads + 1, limits_.reads_before_giving_up) : reads + 1;
+    skipped_.push_back(key);
 }
 
 read_step manifest_reader::on_listed(const result<std::vector<protocol::listed_object>>& listing) {
     if (!listing) {
         return read_do::failed{.why = listing.err()};
     }
+    warn_about_strays(*listing);
     plan_ = protocol::plan_resolve(manifest_key_, *listing, skipped_);
     // Only the bodies not cached yet: a join fetches every entry of the replay window, a poll
     // the new ones.
@@ -66,6 +110,7 @@ read_step manifest_reader::on_listed(const result<std::vector<protocol::listed_o
 read_step manifest_reader::on_bodies(std::span<const std::optional<result<std::string>>> bodies,
                                      protocol::timestamp server_now) {
     bool again = bodies.size() != asked_.size();
+    bool found_unreadable = false;
     for (std::size_t i = 0; i < asked_.size() && i < bodies.size(); ++i) {
         const std::string& key = asked_[i];
         if (!bodies[i]) {
@@ -78,14 +123,18 @@ read_step manifest_reader::on_bodies(std::span<const std::optional<result<std::s
                 again = true;  // collected by another client since the LIST
                 continue;
             }
+            if (got.err().code == make_error_code(errc::too_large)) {
+                note_unreadable(key, got.err(), true);  // objects do not change: never again
+                found_unreadable = true;
+                continue;
+            }
             return read_do::failed{.why = got.err()};
         }
-        auto body = protocol::parse_entry_body(*got);
+        auto body = protocol::parse_entry_body(*got, limits_.max_entry_files);
         if (!body) {
-            warn("ignoring unreadable manifest entry " + key + ": " + body.err().message);
-            skipped_.push_back(key);
-            ++unreadable_reads_[key];
-            again = true;
+            // Too many files is for good; a parse error may be a body cut off while stored.
+            note_unreadable(key, body.err(), body.err().code == make_error_code(errc::too_large));
+            found_unreadable = true;
             continue;
         }
         if (body->skipped != 0 && !body->warnings.empty()) {
@@ -95,8 +144,8 @@ read_step manifest_reader::on_bodies(std::span<const std::optional<result<std::s
         unreadable_reads_.erase(key);
         body_cache_.insert_or_assign(key, std::move(*body));
     }
-    if (again) {
-        return replan(server_now);
+    if (again || found_unreadable) {
+        return replan(server_now, found_unreadable && !again);
     }
     return resolve();
 }

@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <variant>
@@ -51,14 +52,19 @@ using read_step =
 class manifest_reader {
   public:
     struct limits {
-        // A body that fails to parse, or an entry collected between LIST and GET, makes the
-        // read plan again; a bucket that keeps changing under it still ends.
+        // An entry collected between LIST and GET (or not fetched) makes the read plan again;
+        // a bucket that keeps changing under it still ends. A round that found unreadable
+        // entries does not count: it shrank the candidates for good, so a read ends after at
+        // most one round per listed entry, and hostile entries spaced wider than the replay
+        // window cannot fail it.
         int max_rounds = 5;
         // Reads in which an entry must be unreadable before it is ignored for good (until then it
         // is skipped for that read only, and fetched again by the next): a server that lists an
         // object while still storing it (s3rver does) serves a cut-off body once, and ignoring
         // that entry for ever would lose its writes here.
         unsigned reads_before_giving_up = 3;
+        // An entry naming more refs than this is refused (store_config::max_entry_files).
+        std::size_t max_entry_files = static_cast<std::size_t>(-1);
     };
 
     manifest_reader(std::string manifest_key, std::function<void(const std::string&)> warn,
@@ -69,7 +75,9 @@ class manifest_reader {
     read_step begin(protocol::timestamp server_now);
     read_step on_listed(const result<std::vector<protocol::listed_object>>& listing);
     /// One answer per key of the get_bodies step, in its order; nullopt for a key not fetched
-    /// (the driver stopped taking new GETs after a failure).
+    /// (the driver stopped taking new GETs after a failure). errc::too_large (the body was over
+    /// the driver's limit) gives that entry up at once, as a body that does not parse is given
+    /// up after reads_before_giving_up reads. Each entry skipped is warned about once.
     read_step on_bodies(std::span<const std::optional<result<std::string>>> bodies,
                         protocol::timestamp server_now);
 
@@ -78,7 +86,13 @@ class manifest_reader {
 
   private:
     read_step list(protocol::timestamp server_now);
-    read_step replan(protocol::timestamp server_now);
+    /// Warns once about each listed object under the prefix that is neither an entry of this
+    /// manifest nor of another manifest whose name extends it ("M@x" for "M"): junk.
+    void warn_about_strays(std::span<const protocol::listed_object> listing);
+    /// Counts an unreadable read of `key` (all reads at once when `for_good`); warns the first
+    /// time only.
+    void note_unreadable(const std::string& key, const error& why, bool for_good);
+    read_step replan(protocol::timestamp server_now, bool found_unreadable);
     read_step resolve();
     void warn(const std::string& message) const;
 
@@ -88,6 +102,8 @@ class manifest_reader {
 
     std::map<std::string, protocol::entry_body, std::less<>> body_cache_;
     std::map<std::string, unsigned, std::less<>> unreadable_reads_;
+    // Objects under the prefix already warned about, pruned to what is still listed.
+    std::set<std::string, std::less<>> strays_warned_;
 
     // The read in progress.
     int round_ = 0;

@@ -31,7 +31,8 @@ struct progress_reset {
 asio::awaitable<result<engine::remote_state>> store::impl::async_read_remote() {
     // The reader decides (engine/manifest_reader.hpp), this loop performs.
     engine::read_step step = reader.begin(clock.server_now(local_now()));
-    for (int performed = 0; performed < 64; ++performed) {  // bounded: the reader's rounds are
+    // Bounded: the reader's rounds are (max_rounds, plus one per unreadable entry it finds).
+    for (std::size_t performed = 0; performed < 1'000'000; ++performed) {
         if (const auto* list = std::get_if<engine::read_do::list_entries>(&step)) {
             s3::list_options listing;
             listing.prefix = list->prefix;
@@ -169,6 +170,8 @@ asio::awaitable<result<store::impl::fetched_contents>> store::impl::async_fetch_
             ++syncing->fetched;
         }
     };
+    s3::get_options bounded;  // what one value may cost (store_config::max_content_bytes)
+    bounded.max_body_bytes = config.max_content_bytes;
     const auto fetch_one = [&](std::size_t i) -> asio::awaitable<bool> {
         const auto& [key, file] = items[i];
         const std::string object = protocol::content_object_key(key, file->version);
@@ -183,11 +186,19 @@ asio::awaitable<result<store::impl::fetched_contents>> store::impl::async_fetch_
             values[i] = std::move(**cached);
             co_return true;
         }
-        auto got = co_await bucket->async_get(object);
+        auto got = co_await bucket->async_get(object, bounded);
         count_fetched();
         if (!got) {
             if (got.err().code == make_error_code(errc::not_found)) {
                 log(log_level::warn, "content " + object + " named by the manifest is missing");
+                bad_content.insert(object);
+                out.incomplete = true;
+                co_return true;
+            }
+            if (got.err().code == make_error_code(errc::too_large)) {
+                // Content objects are immutable: it will not shrink, so it is never asked again.
+                log(log_level::warn,
+                    "content " + object + " refused, key left as it was: " + got.err().message);
                 bad_content.insert(object);
                 out.incomplete = true;
                 co_return true;

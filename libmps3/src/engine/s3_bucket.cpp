@@ -14,8 +14,8 @@ class s3_bucket final : public bucket_client {
         return client_.async_put_object(bucket_, std::move(key), std::move(body),
                                         std::move(options));
     }
-    s3::task<result<s3::get_result>> async_get(std::string key) override {
-        return client_.async_get_object(bucket_, std::move(key));
+    s3::task<result<s3::get_result>> async_get(std::string key, s3::get_options options) override {
+        return client_.async_get_object(bucket_, std::move(key), std::move(options));
     }
     s3::task<result<s3::head_result>> async_head(std::string key) override {
         return client_.async_head_object(bucket_, std::move(key));

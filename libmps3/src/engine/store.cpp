@@ -63,7 +63,8 @@ store::impl::impl(executor_type ex, store_config cfg, replica::replica reader_db
       online(config.start_online),
       wake(ex),
       reader(config.manifest_key,
-             [this](const std::string& message) { log(log_level::warn, message); }, {}),
+             [this](const std::string& message) { log(log_level::warn, message); },
+             {.max_entry_files = config.max_entry_files}),
       health({.poll_interval = config.poll_interval,
               .persistent_cap = config.max_persistent_backoff}) {}
 

@@ -4,6 +4,7 @@
 
 #include "engine/applied_files.hpp"
 #include "engine/manifest_reader.hpp"
+#include "engine/marker_check.hpp"
 #include "engine/os_random.hpp"
 #include "engine/poll_gate.hpp"
 #include "engine/replica_writer.hpp"
@@ -60,8 +61,9 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
     // The next group, its content already in the bucket, waiting for the entry in progress
     // (pipelined uploads, docs/durability.md).
     std::optional<engine::upload_group> staged;
-    engine::applied_files kv_mirror;  // what kv holds, for diffing polls without reading it
-    engine::poll_gate polls;          // whether a poll may stop after the marker's HEAD
+    engine::applied_files kv_mirror;     // what kv holds, for diffing polls without reading it
+    engine::poll_gate polls;             // whether a poll may stop after the marker's HEAD
+    engine::marker_check marker_sanity;  // a marker that is not "": one warning
     std::optional<protocol::timestamp> newest_seen;
 
     std::optional<sync_progress> syncing;  // while a sync fetches content

@@ -100,6 +100,10 @@ asio::awaitable<status> store::impl::async_poll() {
     engine::marker_view seen;
     if (marker) {
         observe(marker->meta);
+        if (auto odd = marker_sanity.on_head(config.manifest_key, marker->meta.etag,
+                                             marker->content_length)) {
+            log(log_level::warn, *odd);
+        }
         seen.etag = marker->meta.etag;
         seen.last_modified = marker->meta.last_modified;
         seen.checked_at = marker->meta.date;
@@ -129,7 +133,9 @@ asio::awaitable<status> store::impl::async_poll() {
 }
 
 asio::awaitable<result<std::string>> store::impl::async_get_body(const std::string& key) {
-    auto got = co_await bucket->async_get(key);
+    s3::get_options bounded;  // named: GCC 12 and temporaries in co_await
+    bounded.max_body_bytes = config.max_entry_bytes;
+    auto got = co_await bucket->async_get(key, bounded);
     if (!got) {
         co_return std::move(got).err();
     }

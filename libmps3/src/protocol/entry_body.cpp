@@ -156,7 +156,7 @@ bool write_file(writer_t& w, const file_state& file) {
 
 }  // namespace
 
-result<entry_body> parse_entry_body(std::string_view text) {
+result<entry_body> parse_entry_body(std::string_view text, std::size_t max_refs) {
     auto doc = json::parse(text);
     if (!doc) {
         return error(errc::invalid_argument, "manifest entry: " + doc.err().message);
@@ -173,10 +173,23 @@ result<entry_body> parse_entry_body(std::string_view text) {
         return error(errc::invalid_argument, std::string("manifest entry: \"files\" is ") +
                                                  type_name(files->value) + ", not an object");
     }
+    const auto update = last_member(*doc, "update");
+    std::size_t refs = files->value.MemberCount();
+    if (update != doc->MemberEnd() && update->value.IsObject()) {
+        if (const auto up = last_member(update->value, "files");
+            up != update->value.MemberEnd() && up->value.IsObject()) {
+            refs += up->value.MemberCount();
+        }
+    }
+    if (refs > max_refs) {
+        return error(errc::too_large, "manifest entry: names " + std::to_string(refs) +
+                                          " files, more than the limit of " +
+                                          std::to_string(max_refs));
+    }
     entry_body body;
     body_reader reader(body);
     reader.read_files(files->value);
-    if (const auto update = last_member(*doc, "update"); update != doc->MemberEnd()) {
+    if (update != doc->MemberEnd()) {
         reader.read_update(update->value);
     }
     return body;

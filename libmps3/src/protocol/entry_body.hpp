@@ -34,7 +34,12 @@ inline constexpr std::size_t max_entry_warnings = 8;
 /// member of files is left out of the state, a bad member of update leaves its ref as it was
 /// (one stranger's bad member must not cost every other key). Duplicate names: the last wins,
 /// as with JavaScript's JSON.parse.
-result<entry_body> parse_entry_body(std::string_view text);
+///
+/// max_refs bounds what a stranger's entry can make the reader hold: an entry whose "files" and
+/// "update.files" name more members than that together fails with errc::too_large, counted on
+/// the parsed document before any of them is copied out.
+result<entry_body> parse_entry_body(std::string_view text,
+                                    std::size_t max_refs = static_cast<std::size_t>(-1));
 
 /// {"files":{...},"update":{"files":{...}}}, compact, files and update in ref order; each file as
 /// {"version":...,"replication":...} (replication only when present). Fails with

@@ -103,7 +103,8 @@ struct client::impl {
                 }
                 why_retry = err.describe();
             } else if (!is_success(response->status)) {
-                const error err = detail::error_from(*response);
+                error err = detail::error_from(*response);
+                detail::redact_secrets(err, config.credentials);
                 if (err.s3_code == skew_code && !skew_corrected) {
                     if (auto server_now = detail::meta_from(*response).server_date) {
                         signing_skew = *server_now - clock::now();
@@ -169,8 +170,13 @@ struct client::impl {
 namespace {
 
 template <class T>
-result<T> fail_with(const result<detail::http_response>& response) {
-    return response ? detail::error_from(*response) : response.err();
+result<T> fail_with(const result<detail::http_response>& response, const credentials& creds) {
+    if (!response) {
+        return response.err();
+    }
+    error e = detail::error_from(*response);
+    detail::redact_secrets(e, creds);
+    return e;
 }
 
 result<success> check_names(const client_config& config, std::string_view bucket,
@@ -224,7 +230,7 @@ task<result<put_result>> client::async_put_object(std::string bucket, std::strin
         detail::put_object_request(std::move(bucket), std::move(key), std::move(body), options);
     auto response = co_await self->send(request, own_policy);
     if (!response || !is_success(response->status)) {
-        co_return fail_with<put_result>(response);
+        co_return fail_with<put_result>(response, self->config.credentials);
     }
     co_return put_result{.meta = detail::meta_from(*response)};
 }
@@ -235,13 +241,17 @@ task<result<get_result>> client::async_get_object(std::string bucket, std::strin
     if (auto ok = check_names(self->config, bucket, key, true); !ok) {
         co_return std::move(ok).err();
     }
+    const std::string what = key;  // named in a refusal: the key is not a secret
     auto response =
         co_await self->send(detail::get_object_request(std::move(bucket), std::move(key), options));
+    if (!response && response.err().code == make_error_code(errc::too_large)) {
+        response.err().message = what + ": " + response.err().message;
+    }
     if (response && response->status == 304) {
         co_return get_result{.meta = detail::meta_from(*response), .not_modified = true};
     }
     if (!response || !is_success(response->status)) {
-        co_return fail_with<get_result>(response);
+        co_return fail_with<get_result>(response, self->config.credentials);
     }
     get_result out{.meta = detail::meta_from(*response)};
     out.content_type = response->header("content-type");
@@ -260,7 +270,7 @@ task<result<head_result>> client::async_head_object(std::string bucket, std::str
     auto response = co_await self->send(
         detail::head_object_request(std::move(bucket), std::move(key), std::move(version_id)));
     if (!response || !is_success(response->status)) {
-        co_return fail_with<head_result>(response);
+        co_return fail_with<head_result>(response, self->config.credentials);
     }
     head_result out{.meta = detail::meta_from(*response)};
     const auto length = response->header("content-length");
@@ -278,7 +288,7 @@ task<result<delete_result>> client::async_delete_object(std::string bucket, std:
     auto response =
         co_await self->send(detail::delete_object_request(std::move(bucket), std::move(key)));
     if (!response || !is_success(response->status)) {
-        co_return fail_with<delete_result>(response);
+        co_return fail_with<delete_result>(response, self->config.credentials);
     }
     co_return delete_result{.meta = detail::meta_from(*response)};
 }
@@ -291,7 +301,7 @@ task<result<list_page>> client::async_list_objects_v2(std::string bucket, list_o
     auto response =
         co_await self->send(detail::list_objects_v2_request(std::move(bucket), options));
     if (!response || !is_success(response->status)) {
-        co_return fail_with<list_page>(response);
+        co_return fail_with<list_page>(response, self->config.credentials);
     }
     auto page = detail::parse_list_objects_v2(response->body);
     if (!page) {
@@ -340,7 +350,7 @@ task<result<response_meta>> client::async_create_bucket(std::string bucket) {
     auto response = co_await self->send(
         detail::create_bucket_request(std::move(bucket), self->config.server.region));
     if (!response || !is_success(response->status)) {
-        co_return fail_with<response_meta>(response);
+        co_return fail_with<response_meta>(response, self->config.credentials);
     }
     co_return detail::meta_from(*response);
 }
@@ -353,7 +363,7 @@ task<result<response_meta>> client::async_put_bucket_versioning(std::string buck
     auto response =
         co_await self->send(detail::put_bucket_versioning_request(std::move(bucket), enabled));
     if (!response || !is_success(response->status)) {
-        co_return fail_with<response_meta>(response);
+        co_return fail_with<response_meta>(response, self->config.credentials);
     }
     co_return detail::meta_from(*response);
 }

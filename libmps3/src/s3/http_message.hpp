@@ -20,6 +20,7 @@ struct http_request {
     std::string target;       // encoded path, plus "?" + canonical query when there is one
     header_list headers;      // everything but Host and Content-Length
     std::string body;
+    std::size_t max_response_body = 0;  // 0: the transport's limit
 };
 
 struct http_response {

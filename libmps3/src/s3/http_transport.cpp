@@ -149,6 +149,12 @@ struct http_transport::impl : std::enable_shared_from_this<impl> {
         return {errc::network, std::string(stage) + " " + where() + ": " + ec.message()};
     }
 
+    // The connection is dropped with the body unread (the outcome has no response).
+    error too_large(std::size_t limit) const {
+        return {errc::too_large, "the response from " + where() + " is larger than the limit of " +
+                                     std::to_string(limit) + " bytes; not read"};
+    }
+
     asio::awaitable<status> acquire_slot(deadline until, std::uint64_t gen) {
         while (in_use >= options.max_connections) {
             if (gen != generation) {
@@ -303,12 +309,18 @@ struct http_transport::impl : std::enable_shared_from_this<impl> {
         }
 
         http::response_parser<http::string_body> parser;
-        parser.body_limit(options.max_response_body);
+        const std::size_t body_limit =
+            request.max_response_body != 0 ? request.max_response_body : options.max_response_body;
+        parser.body_limit(body_limit);
         if (request.method == "HEAD") {
             parser.skip(true);
         }
         co_await http::async_read_header(stream, conn.buffer, parser,
                                          asio::redirect_error(use_awaitable, ec));
+        if (ec == http::error::body_limit) {  // Content-Length over the limit: not one byte read
+            outcome.failure = too_large(body_limit);
+            co_return outcome;
+        }
         if (ec) {
             outcome.failure = transport_error(ec, "reading the response from", gen);
             outcome.nothing_received = !parser.got_some();
@@ -318,6 +330,10 @@ struct http_transport::impl : std::enable_shared_from_this<impl> {
         if (!parser.is_done()) {
             co_await http::async_read(stream, conn.buffer, parser,
                                       asio::redirect_error(use_awaitable, ec));
+            if (ec == http::error::body_limit) {  // chunked: stopped at the limit
+                outcome.failure = too_large(body_limit);
+                co_return outcome;
+            }
             if (ec) {
                 outcome.failure = transport_error(ec, "reading the response body from", gen);
                 co_return outcome;

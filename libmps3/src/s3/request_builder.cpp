@@ -61,6 +61,7 @@ s3_request get_object_request(std::string bucket, std::string key, const get_opt
     if (!options.version_id.empty()) {
         r.query.emplace_back("versionId", options.version_id);
     }
+    r.max_response_body = options.max_body_bytes;
     return r;
 }
 
@@ -173,6 +174,7 @@ http_request prepare(const s3_request& request, const endpoint& server, const cr
     out.headers.emplace_back("authorization", authorization);
     out.headers.emplace_back("user-agent", std::string(user_agent));
     out.body = request.body;
+    out.max_response_body = request.max_response_body;
     return out;
 }
 

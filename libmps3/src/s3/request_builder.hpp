@@ -27,6 +27,7 @@ struct s3_request {
     header_list headers;
     std::string body;
     bool sign_payload = false;  // SHA-256 of the body in the signature, else UNSIGNED-PAYLOAD
+    std::size_t max_response_body = 0;  // 0: the transport's limit
 };
 
 s3_request put_object_request(std::string bucket, std::string key, std::string body,

@@ -57,4 +57,18 @@ error error_from(const http_response& response) {
     return err;
 }
 
+void redact_secrets(error& e, const credentials& creds) {
+    for (std::string* text : {&e.message, &e.s3_code, &e.request_id}) {
+        for (const std::string* secret : {&creds.secret_access_key, &creds.session_token}) {
+            if (secret->empty()) {
+                continue;
+            }
+            for (auto at = text->find(*secret); at != std::string::npos;
+                 at = text->find(*secret, at)) {
+                text->replace(at, secret->size(), "<redacted>");
+            }
+        }
+    }
+}
+
 }  // namespace mps3::s3::detail

@@ -58,6 +58,11 @@ struct put_result {
 struct get_options {
     std::string if_none_match;  // an ETag: a match gives not_modified instead of the body
     std::string version_id;
+    /// The largest body this caller takes; a bigger one fails with errc::too_large as soon as
+    /// its Content-Length arrives (or, chunked, once that many bytes have), and is not retried:
+    /// a reader of other people's objects must not hold whatever they chose to store. 0: the
+    /// client's own limit (1 GiB).
+    std::size_t max_body_bytes = 0;
 };
 
 struct get_result {
