@@ -135,6 +135,12 @@ status apply_store_entry(store_settings& s, const ini_entry& e) {
             return std::move(b).err();
         }
         s.collect_garbage = *b;
+    } else if (e.key == "compress_entries") {
+        auto b = parse_bool(e);
+        if (!b) {
+            return std::move(b).err();
+        }
+        s.compress_entries = *b;
     } else if (e.key == "sync") {
         if (e.value == "full") {
             s.sync_mode = durability::full;

@@ -25,6 +25,7 @@ struct store_settings {
     std::chrono::milliseconds poll_interval{1000};
     std::size_t max_parallel_requests = 64;  // object requests in flight (store_config's)
     bool collect_garbage = true;
+    bool compress_entries = true;  // gzip manifest entries (store_config's)
     durability sync_mode = durability::full;
     std::filesystem::path replica;  // empty: <state_dir>/<name>.sqlite
     /// Where it was configured, for messages: "FILE line N", "the command line", or both.

@@ -45,6 +45,7 @@ result<store_config> make_store_config(const store_settings& settings,
     config.max_parallel_requests = settings.max_parallel_requests;
     config.start_online = !daemon.start_offline;
     config.collect_garbage = settings.collect_garbage;
+    config.compress_entries = settings.compress_entries;
     config.sync_mode = settings.sync_mode;
     config.log = store_log;
     // What no retry can fix stops mps3d now (exit 2), not every sync, forever (issue 11).

@@ -105,6 +105,7 @@ TEST_CASE("config example: config/mps3d.conf parses as shipped, with its two sto
     CHECK(aws.manifest == "manifest.json");
     CHECK(aws.poll_interval == std::chrono::milliseconds(1000));
     CHECK(aws.collect_garbage);
+    CHECK(aws.compress_entries);
     CHECK(aws.sync_mode == durability::full);
     CHECK(aws.replica == "/home/ann/.local/state/mps3/notes.sqlite");
 
@@ -143,9 +144,17 @@ TEST_CASE("config example: it shows every key mps3d accepts, and only those") {
     const std::set<std::string> daemon_keys = {"socket",      "state_dir",       "log_level",
                                                "offline",     "max_frame_bytes", "allowed_uids",
                                                "allowed_gids"};
-    const std::set<std::string> store_keys = {
-        "bucket",  "endpoint",         "region",          "profile", "manifest",
-        "replica", "poll_interval_ms", "collect_garbage", "sync",    "max_parallel_requests"};
+    const std::set<std::string> store_keys = {"bucket",
+                                              "endpoint",
+                                              "region",
+                                              "profile",
+                                              "manifest",
+                                              "replica",
+                                              "poll_interval_ms",
+                                              "collect_garbage",
+                                              "sync",
+                                              "max_parallel_requests",
+                                              "compress_entries"};
 
     auto sections = parse_ini(uncommented(example_text()));
     REQUIRE(sections.has_value());

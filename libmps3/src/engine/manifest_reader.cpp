@@ -5,6 +5,15 @@
 #include <set>
 
 namespace mps3::engine {
+namespace {
+
+// A GET the server answered with success whose body cannot be decoded (a bad gzip stream, an
+// unknown Content-Encoding): unusable like a body that is not JSON, not a failure of the read.
+bool undecodable(const error& e) {
+    return e.code == make_error_code(errc::bad_response) && e.http_status / 100 == 2;
+}
+
+}  // namespace
 
 manifest_reader::manifest_reader(std::string manifest_key,
                                  std::function<void(const std::string&)> warn, limits lim)
@@ -78,9 +87,12 @@ read_step manifest_reader::on_bodies(std::span<const std::optional<result<std::s
                 again = true;  // collected by another client since the LIST
                 continue;
             }
-            return read_do::failed{.why = got.err()};
+            if (!undecodable(got.err())) {
+                return read_do::failed{.why = got.err()};
+            }
         }
-        auto body = protocol::parse_entry_body(*got);
+        auto body =
+            got ? protocol::parse_entry_body(*got) : result<protocol::entry_body>(got.err());
         if (!body) {
             warn("ignoring unreadable manifest entry " + key + ": " + body.err().message);
             skipped_.push_back(key);

@@ -69,7 +69,9 @@ class manifest_reader {
     read_step begin(protocol::timestamp server_now);
     read_step on_listed(const result<std::vector<protocol::listed_object>>& listing);
     /// One answer per key of the get_bodies step, in its order; nullopt for a key not fetched
-    /// (the driver stopped taking new GETs after a failure).
+    /// (the driver stopped taking new GETs after a failure). A body is the decoded JSON text; an
+    /// errc::bad_response carrying a 2xx status is a body the server served but that could not
+    /// be decoded (gzip): an unreadable entry, like one that is not JSON.
     read_step on_bodies(std::span<const std::optional<result<std::string>>> bodies,
                         protocol::timestamp server_now);
 
