@@ -123,7 +123,7 @@ TEST_CASE("gzip: garbage is refused with a reason") {
 TEST_CASE("gzip: a bomb fails at the bound, before inflating the rest") {
     const std::string zeros(8u << 20, '\0');
     const auto bomb = encoded(zeros);
-    CHECK(bomb.size() < zeros.size() / 500);
+    CHECK(bomb.size() < zeros.size() / 100);  // level 1: about 230 to 1 on zeros
 
     auto capped = gzip_decode(bomb, 1u << 20);
     REQUIRE_FALSE(capped.has_value());
