@@ -229,7 +229,7 @@ async function handle(request) {
     case "snapshot": {
       const state = await readState();
       const values = {};
-      for (const ref of Object.keys(state.files)) {
+      for (const ref of Object.keys(state.files).sort()) {  // a stable order for the tests
         const key = ref.substring(ref.indexOf("/") + 1);
         const got = await valueOf(state.files, key);
         if (got.found) values[key] = got.value;
