@@ -65,8 +65,11 @@ if (( ${#missing[@]} )); then
   fi
 fi
 
-if [[ $want_tests == 1 && ! -d tests/servers/node_modules/s3rver ]]; then
-  echo "setup.sh: installing s3rver (npm ci, pinned by tests/servers/package-lock.json)" >&2
+# Every package of tests/servers/package.json: s3rver, and aws4fetch for the JS client of
+# tests/servers/mps3js-driver.mjs. A tree installed before a package was added gets it too.
+if [[ $want_tests == 1 && ( ! -d tests/servers/node_modules/s3rver ||
+      ! -d tests/servers/node_modules/aws4fetch ) ]]; then
+  echo "setup.sh: installing s3rver and aws4fetch (npm ci, pinned by tests/servers/package-lock.json)" >&2
   (cd tests/servers && npm ci --no-audit --no-fund --loglevel=error) ||
     { echo "setup.sh: npm ci in tests/servers failed" >&2; exit 1; }
 fi

@@ -156,6 +156,12 @@ status apply_store_entry(store_settings& s, const ini::entry& e) {
             return std::move(n).err();
         }
         s.max_entry_files = static_cast<std::size_t>(*n);
+    } else if (e.key == "compress_entries") {
+        auto b = parse_bool(e);
+        if (!b) {
+            return std::move(b).err();
+        }
+        s.compress_entries = *b;
     } else if (e.key == "sync") {
         if (e.value == "full") {
             s.sync_mode = durability::full;

@@ -76,11 +76,12 @@ asio::awaitable<int> run(s3::client& client, const std::string& command, options
     }
     // demo: the S3 client's round trip, narrated.
     auto made = co_await client.async_create_bucket(o.bucket);
-    std::cout << "create bucket " << o.bucket << ": "
-              << (made ? "ok" : made.err().describe()) << '\n';
+    std::cout << "create bucket " << o.bucket << ": " << (made ? "ok" : made.err().describe())
+              << '\n';
     s3::put_options json;
     json.content_type = "application/json";
-    auto put = co_await client.async_put_object(o.bucket, "hello@demo", R"({"hello":"world"})", json);
+    auto put =
+        co_await client.async_put_object(o.bucket, "hello@demo", R"({"hello":"world"})", json);
     if (!put) {
         co_return report(put.err());
     }
@@ -94,10 +95,11 @@ asio::awaitable<int> run(s3::client& client, const std::string& command, options
     s3::get_options unchanged;
     unchanged.if_none_match = put->meta.etag;
     auto again = co_await client.async_get_object(o.bucket, "hello@demo", unchanged);
-    std::cout << "get with If-None-Match: " << (again && again->not_modified ? "not modified" : "changed")
-              << '\n';
+    std::cout << "get with If-None-Match: "
+              << (again && again->not_modified ? "not modified" : "changed") << '\n';
     auto all = co_await client.async_list_all(o.bucket, s3::list_options());
-    std::cout << "list: " << (all ? std::to_string(all->objects.size()) + " object(s)" : all.err().describe())
+    std::cout << "list: "
+              << (all ? std::to_string(all->objects.size()) + " object(s)" : all.err().describe())
               << '\n';
     auto stats = client.stats();
     std::cout << "requests: " << stats.requests << " over " << stats.connections_opened
@@ -111,9 +113,12 @@ int main(int argc, char** argv) {
     CLI::App app{"mps3-s3: S3 operations with libmps3's client (AWS variables and files apply)"};
     app.require_subcommand(1);
     options o;
-    app.add_option("--endpoint", o.endpoint, "S3 endpoint URL (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS)");
-    app.add_option("--region", o.region, "region (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1)");
-    app.add_option("--profile", o.profile, "profile in the shared credentials file (default: AWS_PROFILE)");
+    app.add_option("--endpoint", o.endpoint,
+                   "S3 endpoint URL (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS)");
+    app.add_option("--region", o.region,
+                   "region (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1)");
+    app.add_option("--profile", o.profile,
+                   "profile in the shared credentials file (default: AWS_PROFILE)");
     auto* mb = app.add_subcommand("mb", "create a bucket");
     mb->add_option("bucket", o.bucket)->required();
     auto* put = app.add_subcommand("put", "put an object (value from stdin when omitted)");

@@ -5,13 +5,15 @@
 //
 //   build/tests/bench/mps3_bench_sync [--delay-ms 25] [--quick] [--json FILE] [--server rgw]
 //                                     [--puts 1000] [--join-keys 10000] [--big-keys 100000]
+//                                     [--only abcdef]
 //
 //   a. N puts pipelined on one connection, first put sent -> flush returned (loopback and WAN);
 //   b. a fresh daemon joining a store of N keys: spawn -> it holds them all (loopback and WAN);
 //   c. the same on loopback for the big store (100,000 keys);
 //   d. one put on daemon A of the big store -> `changed` on daemon B, and what B downloaded;
 //   e. requests per idle poll (daemon in sync, poll 100 ms);
-//   f. the size of the manifest entry one put writes, by store size.
+//   f. the size of the manifest entry one put writes, by store size, plain and gzip
+//      (compress_entries), and the bytes the put moved on the wire.
 //
 // Stores are seeded straight into the bucket (content objects, then one manifest entry and the
 // marker, as ../shared/BUCKET_FORMAT.md sections 3-7 say), not through a daemon: seeding is
@@ -94,6 +96,9 @@ struct bench_options {
     std::chrono::seconds patience = 1800s;  // bound of every wait on a daemon or the server
     std::uint64_t seed = 0;
     std::string server = "s3rver";
+    std::string only;  // figure ids to produce; empty: all
+
+    [[nodiscard]] bool wants(char id) const { return only.empty() || only.find(id) != only.npos; }
 };
 
 // ---- Figures ------------------------------------------------------------------------------
@@ -519,8 +524,10 @@ joined join_figure(bench_env& env, const std::string& id, const std::string& buc
 // A daemon in sync with a seeded store from the start: its replica is built to hold exactly
 // what was seeded (build_replica), so it fetches nothing.
 std::unique_ptr<daemon_process> synced_daemon(bench_env& env, const std::string& bucket,
-                                              std::size_t n, const tcp_proxy* proxy) {
+                                              std::size_t n, const tcp_proxy* proxy,
+                                              std::vector<std::string> store_config = {}) {
     auto options = env.daemon(bucket, proxy);
+    options.store_config = std::move(store_config);
     std::filesystem::create_directories(options.dir / "state");
     build_replica({.path = options.dir / "state" / "default.sqlite",
                    .keys = n,
@@ -663,17 +670,22 @@ std::vector<s3::object_summary> list_entries(const test_server& server, const st
     return std::move((*listed)->objects);
 }
 
-figure entry_size_figure(bench_env& env, const std::string& bucket, std::size_t n) {
+figure entry_size_figure(bench_env& env, const std::string& bucket, std::size_t n, bool compress) {
     std::set<std::string> old;
     for (const auto& e : list_entries(env.server, bucket)) {
         old.insert(e.key);
     }
-    auto d = synced_daemon(env, bucket, n, nullptr);
+    tcp_proxy proxy(env.server.endpoint_url());
+    auto d = synced_daemon(env, bucket, n, &proxy,
+                           {compress ? "compress_entries = true" : "compress_entries = false"});
     auto c = connect(*d);
+    const auto before = proxy.traffic();
     (void)call(c, "put",
                R"({"key":"bench/entry-size","value":1,"await":"remote","timeoutMs":)" +
                    std::to_string(env.options.patience.count() * 1000) + "}",
                env.options.patience + 10s);
+    // The put's round trips (content, LIST, entry, marker) and whatever polls ran meanwhile.
+    const auto traffic = proxy.traffic() - before;
     std::optional<s3::object_summary> entry;
     for (const auto& e : list_entries(env.server, bucket)) {
         if (!old.contains(e.key)) {
@@ -685,12 +697,23 @@ figure entry_size_figure(bench_env& env, const std::string& bucket, std::size_t 
         throw std::runtime_error("no new manifest entry after a put with await remote");
     }
     const auto size = static_cast<double>(entry->size);
-    figure f{"f", "entry of 1 put, " + std::to_string(n) + "-key store", network_name(0), {}, {}};
+    const auto sent = static_cast<double>(traffic.bytes_to_server);
+    figure f{
+        "f",
+        "entry of 1 put, " + std::to_string(n) + "-key store, " + (compress ? "gzip" : "plain"),
+        network_name(0),
+        {},
+        {}};
     f.values = {{"keys", static_cast<double>(n)},
+                {"compressed", compress ? 1.0 : 0.0},
                 {"entryBytes", size},
-                {"bytesPerKey", size / static_cast<double>(n)}};
-    f.detail = fmt(size / 1e3, 1) + " kB (" + fmt(size / static_cast<double>(n), 1) +
-               " bytes per key in the store)";
+                {"bytesPerKey", size / static_cast<double>(n)},
+                {"bytesToServer", sent},
+                {"bytesFromServer", static_cast<double>(traffic.bytes_from_server)}};
+    f.detail = fmt(size / 1e3, 1) + " kB stored (" + fmt(size / static_cast<double>(n), 1) +
+               " bytes per key); the put sent " + fmt(sent / 1e3, 1) + " kB, received " +
+               fmt(static_cast<double>(traffic.bytes_from_server) / 1e3, 1) + " kB (" +
+               requests_text(traffic) + ")";
     return f;
 }
 
@@ -770,6 +793,14 @@ int main(int argc, char** argv) {
     app.add_option("--server", o.server, "the S3 server: s3rver (default) or rgw")
         ->check(CLI::IsMember({"s3rver", "rgw"}));
     app.add_option("--seed", o.seed, "random seed (bucket names, probe keys, sessions)");
+    app.add_option("--only", o.only, "produce only these figures, e.g. f (stores seeded as needed)")
+        ->check(CLI::Validator(
+            [](std::string& s) {
+                return s.find_first_not_of("abcdef") == std::string::npos
+                           ? std::string()
+                           : std::string("figure ids are a to f");
+            },
+            "[a-f]+"));
     CLI11_PARSE(app, argc, argv);
     if (o.quick) {
         // Explicit sizes still win.
@@ -797,8 +828,10 @@ int main(int argc, char** argv) {
         };
 
         for (const int delay : {0, o.delay_ms}) {
-            attempt("a (" + network_name(delay) + ")", failures,
-                    [&] { keep(puts_figure(env, delay)); });
+            if (o.wants('a')) {
+                attempt("a (" + network_name(delay) + ")", failures,
+                        [&] { keep(puts_figure(env, delay)); });
+            }
         }
 
         std::printf("  seeding stores...\n");
@@ -808,34 +841,42 @@ int main(int argc, char** argv) {
         bool join_seeded = false;
         bool big_seeded = false;
         bool small_seeded = false;
-        attempt("seeding the join store", failures, [&] {
-            seed_store(env, join_bucket, o.join_keys);
-            join_seeded = true;
-        });
-        attempt("seeding the big store", failures, [&] {
-            seed_store(env, big_bucket, o.big_keys);
-            big_seeded = true;
-        });
-        attempt("seeding the small store", failures, [&] {
-            seed_store(env, small_bucket, o.small_keys);
-            small_seeded = true;
-        });
+        if (o.wants('b') || o.wants('f')) {
+            attempt("seeding the join store", failures, [&] {
+                seed_store(env, join_bucket, o.join_keys);
+                join_seeded = true;
+            });
+        }
+        if (o.wants('c') || o.wants('d') || o.wants('e') || o.wants('f')) {
+            attempt("seeding the big store", failures, [&] {
+                seed_store(env, big_bucket, o.big_keys);
+                big_seeded = true;
+            });
+        }
+        if (o.wants('f')) {
+            attempt("seeding the small store", failures, [&] {
+                seed_store(env, small_bucket, o.small_keys);
+                small_seeded = true;
+            });
+        }
 
-        if (join_seeded) {
+        if (join_seeded && o.wants('b')) {
             for (const int delay : {0, o.delay_ms}) {
                 attempt("b (" + network_name(delay) + ")", failures,
                         [&] { keep(join_figure(env, "b", join_bucket, o.join_keys, delay).fig); });
             }
         }
-        if (big_seeded) {
+        if (big_seeded && (o.wants('c') || o.wants('d') || o.wants('e'))) {
             std::optional<joined> b;
             attempt("c", failures, [&] {
                 b = join_figure(env, "c", big_bucket, o.big_keys, 0);
                 keep(b->fig);
             });
-            if (b) {
+            if (b && o.wants('d')) {
                 attempt("d", failures,
                         [&] { keep(visibility_figure(env, big_bucket, o.big_keys, *b)); });
+            }
+            if (b && o.wants('e')) {
                 attempt("e", failures, [&] { keep(idle_figure(env, *b)); });
             }
         }
@@ -844,9 +885,12 @@ int main(int argc, char** argv) {
             {join_seeded, join_bucket, o.join_keys},
             {big_seeded, big_bucket, o.big_keys}};
         for (const auto& [seeded, bucket, n] : sizes) {
-            if (seeded) {
-                attempt("f (" + std::to_string(n) + " keys)", failures,
-                        [&] { keep(entry_size_figure(env, bucket, n)); });
+            for (const bool compress : {false, true}) {
+                if (seeded && o.wants('f')) {
+                    attempt(
+                        "f (" + std::to_string(n) + " keys, " + (compress ? "gzip" : "plain") + ")",
+                        failures, [&] { keep(entry_size_figure(env, bucket, n, compress)); });
+                }
             }
         }
         std::error_code ignored;
@@ -856,9 +900,9 @@ int main(int argc, char** argv) {
         std::printf("!! %s\n", e.what());
     }
 
-    // a x2, b x2, c, d, e, f x3.
-    constexpr std::size_t expected_figures = 10;
-    if (figures.size() < expected_figures && failures.empty()) {
+    // a x2, b x2, c, d, e, f x3 x (plain, gzip).
+    constexpr std::size_t expected_figures = 13;
+    if (o.only.empty() && figures.size() < expected_figures && failures.empty()) {
         failures.push_back("only " + std::to_string(figures.size()) + " figures produced");
     }
     if (!o.json_file.empty()) {

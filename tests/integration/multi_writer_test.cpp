@@ -22,6 +22,7 @@
 #include "protocol/content_ref.hpp"
 #include "protocol/entry_body.hpp"
 #include "protocol/entry_key.hpp"
+#include "protocol/object_encoding.hpp"
 #include "protocol/resolver.hpp"
 #include "spec_reader.hpp"
 
@@ -219,7 +220,10 @@ asio::awaitable<bucket_log> read_log(asio::any_io_executor ex, const std::string
         }
         auto got = co_await client.async_get_object(bucket, e->key.key);
         REQUIRE_MESSAGE(got.has_value(), (got ? "" : got.err().describe()));
-        auto body = protocol::parse_entry_body(got->body);
+        // mps3d compresses its entries by default (docs/bucket-format.md).
+        auto text = protocol::decoded_object_body(std::move(got->body), got->content_encoding);
+        REQUIRE_MESSAGE(text.has_value(), (text ? "" : text.err().describe()));
+        auto body = protocol::parse_entry_body(*text);
         REQUIRE_MESSAGE(body.has_value(), (body ? "" : body.err().describe()));
         logged_entry entry{.key = e->key.key, .session = e->key.session, .update = {}};
         for (const auto& [ref, file] : body->update) {

@@ -60,9 +60,21 @@ std::string replica_value(std::size_t i) {
            R"("})";
 }
 
+namespace {
+
+// SplitMix64's finaliser: a bijection of 64-bit words that looks random.
+std::uint64_t mix(std::uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+}  // namespace
+
 std::string replica_version(std::size_t i) {
-    // Deterministic "random" content versions: the form MPS3 writes, distinct per key.
-    return protocol::uuid_v4(0x6d707333'00000000ULL + i, 0x0123456789abcdefULL * i);
+    // Deterministic content versions that look like the random UUIDs MPS3 writes, distinct per
+    // key: as incompressible as real ones, so entry sizes measured with gzip are real sizes.
+    return protocol::uuid_v4(mix(0x6d707333'00000000ULL + i), mix(0x0123456789abcdefULL ^ i));
 }
 
 std::string replica_store_identity(std::string_view host, std::uint16_t port,

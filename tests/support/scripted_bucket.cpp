@@ -44,7 +44,8 @@ class scripted_bucket final : public bucket_client {
             co_return error(errc::precondition_failed, "scripted: " + key + " exists");
         }
         const auto now = state_->now();
-        objects.insert_or_assign(key, scripted_bucket_state::object{body, now, etag_of(body)});
+        objects.insert_or_assign(
+            key, scripted_bucket_state::object{body, now, etag_of(body), options.content_encoding});
         if (fault == scripted_fault::lose_answer) {
             co_return lost("PUT", key);
         }
@@ -74,6 +75,7 @@ class scripted_bucket final : public bucket_client {
         out.meta = meta(state_->now());
         out.meta.etag = it->second.etag;
         out.body = it->second.body;
+        out.content_encoding = it->second.content_encoding;
         co_return out;
     }
 

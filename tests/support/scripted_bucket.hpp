@@ -37,6 +37,7 @@ struct scripted_bucket_state {
         std::string body;
         std::chrono::system_clock::time_point modified;
         std::string etag;
+        std::string content_encoding;  // as PUT, returned by GET like S3 does
     };
     std::map<std::string, object, std::less<>> objects;
     /// The server's clock (Date, LastModified). Default: the system clock.

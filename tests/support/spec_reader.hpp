@@ -14,6 +14,8 @@
 //     (or "update.files") that is not an object is ignored,
 //   - a content object that is missing or not JSON (or nested deeper than 512 levels) gives the
 //     key no value here (bucket_state::bad_content); mps3::store keeps the key's previous value.
+//   - an object stored with `Content-Encoding: gzip` is decoded first (zlib, not libmps3's codec);
+//     one that does not decode, or has another encoding, counts as not JSON.
 #pragma once
 
 #include <mps3/result.hpp>

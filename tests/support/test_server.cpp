@@ -57,9 +57,8 @@ std::filesystem::path make_temp_dir(std::string_view hint) {
 
 test_server::test_server(std::string kind) : kind_(std::move(kind)), dir_(make_temp_dir(kind_)) {
     // The script's watchdog stops the server if this process dies without stopping it.
-    const auto [out, status] =
-        run_capture("MPS3_TEST_OWNER_PID=" + std::to_string(getpid()) + " " + script() +
-                    " start " + kind_ + " " + dir_.string());
+    const auto [out, status] = run_capture("MPS3_TEST_OWNER_PID=" + std::to_string(getpid()) + " " +
+                                           script() + " start " + kind_ + " " + dir_.string());
     if (status != 0) {
         throw std::runtime_error("could not start the " + kind_ + " test server (exit " +
                                  std::to_string(status) + "); see " + dir_.string());

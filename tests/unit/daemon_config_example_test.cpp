@@ -105,6 +105,7 @@ TEST_CASE("config example: config/mps3d.conf parses as shipped, with its two sto
     CHECK(aws.manifest == "manifest.json");
     CHECK(aws.poll_interval == std::chrono::milliseconds(1000));
     CHECK(aws.collect_garbage);
+    CHECK(aws.compress_entries);
     CHECK(aws.sync_mode == durability::full);
     CHECK(aws.replica == "/home/ann/.local/state/mps3/notes.sqlite");
 
@@ -156,7 +157,8 @@ TEST_CASE("config example: it shows every key mps3d accepts, and only those") {
                                               "max_parallel_requests",
                                               "max_entry_bytes",
                                               "max_content_bytes",
-                                              "max_entry_files"};
+                                              "max_entry_files",
+                                              "compress_entries"};
 
     auto sections = ini::parse(uncommented(example_text()), ini::dialect::mps3);
     REQUIRE(sections.has_value());

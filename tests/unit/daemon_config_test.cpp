@@ -97,6 +97,7 @@ sync = normal
 [store "b"]
 bucket = bucket-b
 collect_garbage = false
+compress_entries = off
 )")
                 .has_value());
     CHECK(s.level == log_level::warn);
@@ -115,6 +116,8 @@ collect_garbage = false
     CHECK(s.stores[1].max_content_bytes == std::size_t{16} << 20);
     CHECK(s.stores[1].max_entry_files == 500'000);
     CHECK_FALSE(s.stores[1].collect_garbage);
+    CHECK(s.stores[0].compress_entries);  // the default
+    CHECK_FALSE(s.stores[1].compress_entries);
     REQUIRE(finalize(s).has_value());
     CHECK(s.stores[0].replica == "/h/.local/state/mps3/a.sqlite");
 }
@@ -125,6 +128,7 @@ TEST_CASE("bad configs are refused with the line and the key") {
         {"[daemon]\nsockett = /x\n", "line 2: sockett: unknown key"},
         {"[store \"a\"]\npoll_interval_ms = 5\n", "line 2: poll_interval_ms"},
         {"[store \"a\"]\nsync = sometimes\n", "line 2: sync"},
+        {"[store \"a\"]\ncompress_entries = gzip\n", "line 2: compress_entries: expected true"},
         {"[store \"a\"]\nmax_parallel_requests = 0\n", "line 2: max_parallel_requests"},
         {"[store \"a\"]\nmax_parallel_requests = 513\n", "line 2: max_parallel_requests"},
         {"[store \"a\"]\nmax_entry_bytes = 1023\n", "line 2: max_entry_bytes"},

@@ -322,3 +322,26 @@ TEST_CASE("manifest reader: unreadable entries spaced wider than the window do n
     CHECK(state.files.size() == 1);
     CHECK(h.warnings.size() == 8);
 }
+
+TEST_CASE("manifest reader: a served body that cannot be decoded is unreadable, not a failure") {
+    harness h;
+    const auto good = make_entry(0ms, {}, {{"s3://b/a", version("1")}});
+    const auto bad = make_entry(1s, {{"s3://b/a", version("1")}}, {{"s3://b/c", version("2")}}, 1);
+    // What store::impl::async_get_body answers for a corrupt gzip body: the GET's 200 status.
+    error undecodable(errc::bad_response, "gzip body: incorrect data check");
+    undecodable.http_status = 200;
+    const auto state = resolved(h.read({bad, good}, [&](const std::string& key) {
+        return key == bad.key ? std::optional<result<std::string>>(undecodable)
+                              : std::optional<result<std::string>>(good.body);
+    }));
+    CHECK(state.latest->key == good.key);
+    REQUIRE(h.warnings.size() == 1);
+    CHECK(h.warnings[0].find("incorrect data check") != std::string::npos);
+
+    // A bad_response without a served body (a malformed HTTP answer) still fails the read.
+    harness other;
+    const auto why = failed(other.read({good}, [](const std::string&) {
+        return std::optional<result<std::string>>(error(errc::bad_response, "bad HTTP"));
+    }));
+    CHECK(why.code == make_error_code(errc::bad_response));
+}

@@ -8,6 +8,7 @@
 
 #include "protocol/content_ref.hpp"
 #include "protocol/entry_body.hpp"
+#include "protocol/object_encoding.hpp"
 
 #include <mps3/store.hpp>
 
@@ -35,6 +36,7 @@ struct scripted_fixture {
     mps3::replica::testing::temp_dir dir;
     std::shared_ptr<scripted_bucket_state> bucket = std::make_shared<scripted_bucket_state>();
     int stores = 0;
+    bool compress_entries = true;  // for the stores opened next
 
     std::unique_ptr<store> open(asio::any_io_executor ex) {
         store_config c;
@@ -42,6 +44,7 @@ struct scripted_fixture {
         c.replica_path = dir.path / ("replica-" + std::to_string(++stores) + ".sqlite");
         c.poll_interval = milliseconds(10);
         c.sync_mode = durability::normal;
+        c.compress_entries = compress_entries;
         c.make_bucket = [state = bucket](asio::any_io_executor e) {
             return make_scripted_bucket(std::move(e), state);
         };
@@ -54,7 +57,11 @@ struct scripted_fixture {
     std::vector<protocol::entry_body> entries() const {
         std::vector<protocol::entry_body> out;
         for (const auto& key : bucket->keys(entry_prefix)) {
-            auto body = protocol::parse_entry_body(bucket->objects.at(key).body);
+            const auto& stored = bucket->objects.at(key);
+            // Stores compress their entries by default (store_config::compress_entries).
+            auto text = protocol::decoded_object_body(stored.body, stored.content_encoding);
+            REQUIRE_MESSAGE(text.has_value(), key);
+            auto body = protocol::parse_entry_body(*text);
             REQUIRE_MESSAGE(body.has_value(), key);
             out.push_back(std::move(*body));
         }
@@ -232,4 +239,48 @@ TEST_CASE(
             co_return 0;
         },
         std::chrono::seconds(120));
+}
+
+TEST_CASE("scripted bucket: entries are gzip by default, plain when turned off, read either way") {
+    scripted_fixture f;
+    const auto newest_entry = [&] {
+        const auto keys = f.bucket->keys(entry_prefix);
+        REQUIRE_FALSE(keys.empty());
+        return f.bucket->objects.at(keys.front());  // entry keys sort newest first
+    };
+    run_async([&](auto ex) -> asio::awaitable<int> {
+        auto a = f.open(ex);
+        f.compress_entries = false;
+        auto plain = f.open(ex);
+        f.compress_entries = true;
+        auto b = f.open(ex);
+
+        REQUIRE(a->put("k", R"({"v":1})").has_value());
+        co_await flush_ok(*a);
+        auto entry = newest_entry();
+        CHECK(entry.content_encoding == "gzip");
+        CHECK(protocol::has_gzip_magic(entry.body));
+        // Content objects stay plain JSON.
+        for (const auto& [key, object] : f.bucket->objects) {
+            if (!key.starts_with("manifest.json")) {
+                CHECK(object.content_encoding.empty());
+                CHECK(object.body == R"({"v":1})");
+            }
+        }
+        REQUIRE(co_await eventually([&] { return value_in(*plain, "k") == R"({"v":1})"; },
+                                    milliseconds(10000)));
+
+        REQUIRE(plain->put("p", "2").has_value());
+        co_await flush_ok(*plain);
+        entry = newest_entry();
+        CHECK(entry.content_encoding.empty());
+        CHECK(entry.body.starts_with("{"));
+        REQUIRE(co_await eventually([&] { return value_in(*b, "p") == "2"; }, milliseconds(10000)));
+        CHECK(value_in(*b, "k") == R"({"v":1})");
+        CHECK(f.entries().size() >= 2);  // every entry decodes and parses
+        for (auto* s : {a.get(), plain.get(), b.get()}) {
+            co_await s->async_close();
+        }
+        co_return 0;
+    });
 }

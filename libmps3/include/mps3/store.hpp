@@ -56,6 +56,11 @@ struct store_config {
     std::size_t max_entry_bytes = std::size_t{64} << 20;
     std::size_t max_content_bytes = std::size_t{16} << 20;
     std::size_t max_entry_files = 500'000;
+    /// Store manifest entries gzip-compressed (`Content-Encoding: gzip`): each carries the whole
+    /// key map, about 95 bytes per key uncompressed. MPS3 JS reads them through fetch, which
+    /// decodes transparently (docs/bucket-format.md). Compressed or plain entries are read either
+    /// way.
+    bool compress_entries = true;
     durability sync_mode = durability::full;
     /// How long a write waits for another process holding the replica file's write lock (an
     /// `sqlite3` shell, a backup) before it fails with errc::storage.

@@ -6,6 +6,15 @@
 #include <set>
 
 namespace mps3::engine {
+namespace {
+
+// A GET the server answered with success whose body cannot be decoded (a bad gzip stream, an
+// unknown Content-Encoding): unusable like a body that is not JSON, not a failure of the read.
+bool undecodable(const error& e) {
+    return e.code == make_error_code(errc::bad_response) && e.http_status / 100 == 2;
+}
+
+}  // namespace
 
 manifest_reader::manifest_reader(std::string manifest_key,
                                  std::function<void(const std::string&)> warn, limits lim)
@@ -128,9 +137,12 @@ read_step manifest_reader::on_bodies(std::span<const std::optional<result<std::s
                 found_unreadable = true;
                 continue;
             }
-            return read_do::failed{.why = got.err()};
+            if (!undecodable(got.err())) {
+                return read_do::failed{.why = got.err()};
+            }
         }
-        auto body = protocol::parse_entry_body(*got, limits_.max_entry_files);
+        auto body = got ? protocol::parse_entry_body(*got, limits_.max_entry_files)
+                        : result<protocol::entry_body>(got.err());
         if (!body) {
             // Too many files is for good; a parse error may be a body cut off while stored.
             note_unreadable(key, body.err(), body.err().code == make_error_code(errc::too_large));

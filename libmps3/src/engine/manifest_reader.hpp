@@ -75,9 +75,12 @@ class manifest_reader {
     read_step begin(protocol::timestamp server_now);
     read_step on_listed(const result<std::vector<protocol::listed_object>>& listing);
     /// One answer per key of the get_bodies step, in its order; nullopt for a key not fetched
-    /// (the driver stopped taking new GETs after a failure). errc::too_large (the body was over
-    /// the driver's limit) gives that entry up at once, as a body that does not parse is given
-    /// up after reads_before_giving_up reads. Each entry skipped is warned about once.
+    /// (the driver stopped taking new GETs after a failure). A body is the decoded JSON text.
+    /// errc::too_large (the body was over the driver's limit) gives that entry up at once, as a
+    /// body that does not parse is given up after reads_before_giving_up reads; an
+    /// errc::bad_response carrying a 2xx status is a body the server served but that could not
+    /// be decoded (gzip): unreadable, like one that is not JSON. Each entry skipped is warned
+    /// about once.
     read_step on_bodies(std::span<const std::optional<result<std::string>>> bodies,
                         protocol::timestamp server_now);
 

@@ -6,6 +6,7 @@
 #include "json/document.hpp"
 #include "protocol/content_ref.hpp"
 #include "protocol/entry_key.hpp"
+#include "protocol/object_encoding.hpp"
 
 #include <iterator>
 
@@ -208,11 +209,14 @@ asio::awaitable<result<store::impl::fetched_contents>> store::impl::async_fetch_
             }
             co_return false;
         }
-        auto doc = json::parse(got->body);
+        auto text = protocol::decoded_object_body(std::move(got->body), got->content_encoding,
+                                                  config.max_content_bytes);
+        auto doc = text ? json::parse(*text) : result<rapidjson::Document>(text.err());
         auto compact = doc ? json::serialize(*doc) : result<std::string>(doc.err());
         if (!compact) {
             log(log_level::warn,
-                "content " + object + " is not JSON; key left as it was: " + compact.err().message);
+                "content " + object +
+                    " is not (decodable) JSON; key left as it was: " + compact.err().message);
             bad_content.insert(object);
             out.incomplete = true;
             co_return true;

@@ -8,6 +8,7 @@
 #include "engine/upload_pipeline.hpp"
 #include "protocol/content_ref.hpp"
 #include "protocol/entry_key.hpp"
+#include "protocol/object_encoding.hpp"
 #include "protocol/uuid.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -139,7 +140,18 @@ asio::awaitable<result<std::string>> store::impl::async_get_body(const std::stri
     if (!got) {
         co_return std::move(got).err();
     }
-    co_return std::move(got->body);
+    // Decoded within the same limit: a small gzip body must not inflate past what a plain one
+    // could be (docs/bucket-format.md, "Hostile objects").
+    auto body = protocol::decoded_object_body(std::move(got->body), got->content_encoding,
+                                              config.max_entry_bytes);
+    if (!body) {
+        // The server answered: the object itself is unusable (manifest_reader::on_bodies).
+        auto why = std::move(body).err();
+        why.http_status = got->meta.status;
+        why.message = key + ": " + why.message;
+        co_return why;
+    }
+    co_return std::move(*body);
 }
 
 asio::awaitable<result<std::optional<protocol::timestamp>>> store::impl::async_listed_modified(
@@ -367,6 +379,10 @@ asio::awaitable<status> store::impl::async_commit_group(
     s3::put_options json_put;
     json_put.content_type = "application/json";
     s3::put_options entry_put = json_put;
+    if (config.compress_entries) {
+        // The whole key map, in every entry: docs/bucket-format.md, "Compressed entries".
+        entry_put.content_encoding = std::string(protocol::gzip_content_encoding);
+    }
     // Create-only where the server supports it: two writers whose 3-character sessions collide
     // within one millisecond must not overwrite each other's entry.
     entry_put.if_none_match_any = true;
@@ -428,6 +444,13 @@ asio::awaitable<status> store::impl::async_commit_group(
         } else if (const auto* put = std::get_if<engine::commit_do::put_entry>(&step)) {
             const std::string key(put->entry_key);
             std::string body(put->body);
+            if (config.compress_entries) {
+                auto compressed = protocol::gzip_encode(body);
+                if (!compressed) {
+                    co_return std::move(compressed).err();
+                }
+                body = std::move(*compressed);
+            }
             auto stored = co_await bucket->async_put(key, std::move(body), entry_put);
             step = machine.on_put(answer_of(stored));
         } else if (const auto* get = std::get_if<engine::commit_do::get_entry>(&step)) {
