@@ -2,6 +2,7 @@
 
 #include "answers.hpp"
 #include "exit_codes.hpp"
+#include "health_commands.hpp"
 #include "json/document.hpp"
 #include "list_pager.hpp"
 #include "params_writer.hpp"
@@ -287,6 +288,9 @@ planned plan_watch(const invocation& inv) {
 }
 
 planned plan_status(const invocation& inv) {
+    if (inv.all) {
+        return plan_status_all(inv, client_wait(inv));
+    }
     params_writer params;
     const bool as_json = inv.json;
     return call(simple_request("status", params, inv, client_wait(inv)),
@@ -359,6 +363,12 @@ result<std::unique_ptr<conversation>> plan(const invocation& inv) {
     }
     if (inv.command == "flush") {
         return plan_flush(inv);
+    }
+    if (inv.command == "metrics") {
+        return plan_metrics(inv, client_wait(inv));
+    }
+    if (inv.command == "health") {
+        return plan_health(inv, client_wait(inv));
     }
     return usage("unknown command " + quoted(inv.command));
 }

@@ -44,11 +44,13 @@ struct invocation {
     std::vector<std::string> args;         // positional arguments after the command
     std::vector<put_all_arg> put_all_ops;  // put-all
     std::string await = "local";  // put, put-all, delete: "local" or "remote"; flush: "initial"
-    std::optional<std::string> prefix;   // watch --prefix
-    std::optional<std::uint64_t> since;  // watch --since
-    std::optional<std::uint64_t> count;  // watch --count
-    std::optional<std::uint64_t> limit;  // list --limit
-    bool json = false;                   // status --json
+    std::optional<std::string> prefix;             // watch --prefix
+    std::optional<std::uint64_t> since;            // watch --since
+    std::optional<std::uint64_t> count;            // watch --count
+    std::optional<std::uint64_t> limit;            // list --limit
+    bool json = false;                             // status --json
+    bool all = false;                              // status --all
+    std::optional<std::uint64_t> max_age_seconds;  // health --max-age
 };
 
 /// The conversation an invocation means. Fails (errc::invalid_argument, a message for the user,
