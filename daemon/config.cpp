@@ -95,6 +95,8 @@ status apply_daemon_entry(daemon_settings& s, const ini_entry& e) {
             return std::move(ids).err();
         }
         (e.key == "allowed_uids" ? s.allowed_uids : s.allowed_gids) = std::move(*ids);
+    } else if (is_observability_key(e.key)) {
+        return apply_observability_entry(s.observability, e);
     } else {
         return bad(e, "unknown key in [daemon]");
     }
@@ -263,6 +265,9 @@ status apply_config_file(daemon_settings& settings, const std::filesystem::path&
 }
 
 status finalize(daemon_settings& settings) {
+    if (auto ok = check_observability(settings.observability); !ok) {
+        return ok;
+    }
     if (settings.stores.empty()) {
         return error(errc::invalid_argument,
                      "no store configured: give --bucket (and --endpoint), or a [store \"NAME\"] "

@@ -94,6 +94,7 @@ TEST_CASE("config example: config/mps3d.conf parses as shipped, with its two sto
     CHECK(settings.max_frame_bytes == defaults.max_frame_bytes);
     CHECK(settings.allowed_uids.empty());
     CHECK(settings.allowed_gids.empty());
+    CHECK(settings.observability.metrics_listen.empty());  // metrics are off by default
 
     REQUIRE(settings.stores.size() == 2);
     const auto& aws = settings.stores[0];
@@ -135,6 +136,8 @@ TEST_CASE("config example: every commented-out setting is valid once uncommented
 
     CHECK(settings.allowed_uids == std::vector<std::uint32_t>{1001, 1002});
     CHECK(settings.allowed_gids == std::vector<std::uint32_t>{990});
+    CHECK(settings.observability.metrics_listen == "127.0.0.1:9464");
+    CHECK(settings.observability.health_max_sync_age == std::chrono::seconds(120));
     REQUIRE(settings.stores.size() == 2);
     CHECK(settings.stores[0].endpoint == "https://s3.eu-west-1.amazonaws.com");
 }
