@@ -143,9 +143,16 @@ TEST_CASE("config example: every commented-out setting is valid once uncommented
 }
 
 TEST_CASE("config example: it shows every key mps3d accepts, and only those") {
-    const std::set<std::string> daemon_keys = {"socket",      "state_dir",       "log_level",
-                                               "offline",     "max_frame_bytes", "allowed_uids",
-                                               "allowed_gids"};
+    const std::set<std::string> daemon_keys = {"socket",
+                                               "state_dir",
+                                               "log_level",
+                                               "offline",
+                                               "max_frame_bytes",
+                                               "allowed_uids",
+                                               "allowed_gids",
+                                               "metrics_listen",
+                                               "metrics_allow_remote",
+                                               "health_max_sync_age"};
     const std::set<std::string> store_keys = {
         "bucket",  "endpoint",         "region",          "profile", "manifest",
         "replica", "poll_interval_ms", "collect_garbage", "sync",    "max_parallel_requests"};
@@ -174,9 +181,11 @@ TEST_CASE("config example: it shows every key mps3d accepts, and only those") {
         CHECK_MESSAGE(why(known).find("unknown key") == std::string::npos, key);
     }
 
-    // And config.cpp knows no other: a key added there must be added to the example too.
+    // And config.cpp (with observability_settings.cpp, which parses the metrics and health keys)
+    // knows no other: a key added there must be added to the example too.
     std::set<std::string> in_source;
-    const auto source = read_source("daemon/config.cpp");
+    const auto source =
+        read_source("daemon/config.cpp") + read_source("daemon/observability_settings.cpp");
     const std::string marker = "e.key == \"";
     for (auto at = source.find(marker); at != std::string::npos;
          at = source.find(marker, at + marker.size())) {
