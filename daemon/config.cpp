@@ -1,5 +1,7 @@
 #include "config.hpp"
 
+#include "config_values.hpp"
+
 #include <mps3/ini.hpp>
 
 #include <mps3/s3/endpoint.hpp>
@@ -19,32 +21,6 @@ std::string env_or(const s3::environment& env, const std::string& name,
                    const std::string& fallback) {
     auto it = env.find(name);
     return it != env.end() && !it->second.empty() ? it->second : fallback;
-}
-
-error bad(const ini::entry& e, const std::string& why) {
-    return {errc::invalid_argument, "line " + std::to_string(e.line) + ": " + e.key + ": " + why};
-}
-
-result<bool> parse_bool(const ini::entry& e) {
-    if (e.value == "true" || e.value == "yes" || e.value == "on" || e.value == "1") {
-        return true;
-    }
-    if (e.value == "false" || e.value == "no" || e.value == "off" || e.value == "0") {
-        return false;
-    }
-    return bad(e, "expected true or false, not '" + e.value + "'");
-}
-
-result<std::uint64_t> parse_number(const ini::entry& e, std::uint64_t min, std::uint64_t max) {
-    std::uint64_t n = 0;
-    const char* begin = e.value.data();
-    const char* end = begin + e.value.size();
-    auto [ptr, ec] = std::from_chars(begin, end, n);
-    if (ec != std::errc() || ptr != end || n < min || n > max) {
-        return bad(e, "expected a whole number from " + std::to_string(min) + " to " +
-                          std::to_string(max) + ", not '" + e.value + "'");
-    }
-    return n;
 }
 
 result<std::vector<std::uint32_t>> parse_ids(const ini::entry& e) {
@@ -74,7 +50,7 @@ status apply_daemon_entry(daemon_settings& s, const ini::entry& e) {
     } else if (e.key == "log_level") {
         auto level = parse_log_level(e.value);
         if (!level) {
-            return bad(e, level.err().message);
+            return bad_value(e, level.err().message);
         }
         s.level = *level;
     } else if (e.key == "offline") {
@@ -101,15 +77,17 @@ status apply_daemon_entry(daemon_settings& s, const ini::entry& e) {
             return std::move(ids).err();
         }
         (e.key == "allowed_uids" ? s.allowed_uids : s.allowed_gids) = std::move(*ids);
+    } else if (is_observability_key(e.key)) {
+        return apply_observability_entry(s.observability, e);
     } else {
-        return bad(e, "unknown key in [daemon]");
+        return bad_value(e, "unknown key in [daemon]");
     }
     return success{};
 }
 
 status apply_store_entry(store_settings& s, const ini::entry& e) {
     if (auto why = store_value_problem(e.key, e.value); !why.empty()) {
-        return bad(e, why);
+        return bad_value(e, why);
     }
     if (e.key == "endpoint") {
         s.endpoint = e.value;
@@ -168,10 +146,10 @@ status apply_store_entry(store_settings& s, const ini::entry& e) {
         } else if (e.value == "normal") {
             s.sync_mode = durability::normal;
         } else {
-            return bad(e, "expected full or normal, not '" + e.value + "'");
+            return bad_value(e, "expected full or normal, not '" + e.value + "'");
         }
     } else {
-        return bad(e, "unknown key in [store]");
+        return bad_value(e, "unknown key in [store]");
     }
     return success{};
 }
@@ -294,6 +272,9 @@ status apply_config_file(daemon_settings& settings, const std::filesystem::path&
 }
 
 status finalize(daemon_settings& settings) {
+    if (auto ok = check_observability(settings.observability); !ok) {
+        return ok;
+    }
     if (settings.stores.empty()) {
         return error(errc::invalid_argument,
                      "no store configured: give --bucket (and --endpoint), or a [store \"NAME\"] "

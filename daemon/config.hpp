@@ -2,6 +2,8 @@
 // configuration file (INI, see config/mps3d.conf), and the rules that reject a bad one.
 #pragma once
 
+#include "observability_settings.hpp"
+
 #include <mps3/log.hpp>
 #include <mps3/result.hpp>
 #include <mps3/s3/credentials.hpp>
@@ -50,6 +52,7 @@ struct daemon_settings {
     std::chrono::milliseconds credentials_check_interval{5000};
     std::vector<std::uint32_t> allowed_uids;  // besides the daemon's own user
     std::vector<std::uint32_t> allowed_gids;
+    observability_settings observability;  // metrics_listen, health_max_sync_age...
     std::vector<store_settings> stores;
 };
 

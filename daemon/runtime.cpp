@@ -1,7 +1,9 @@
 #include "runtime.hpp"
 
+#include "daemon_metrics.hpp"
 #include "log_sink.hpp"
 #include "methods/method_env.hpp"
+#include "metrics_listener.hpp"
 #include "server/server.hpp"
 #include "store_factory.hpp"
 #include "systemd_integration.hpp"
@@ -48,6 +50,7 @@ struct daemon_state {
     bool stopping = false;
     int exit = exit_flushed;
     std::vector<reloadable_store> reloadable;
+    std::unique_ptr<metrics_listener> metrics_http;  // when metrics_listen is set
 };
 
 std::string describe_stores(const store_registry& stores) {
@@ -149,6 +152,13 @@ asio::awaitable<bool> flush_all(daemon_state& d) {
 // whose syncs fail is still "online" (its traffic is not paused), so failing ones are counted
 // apart: the first place an operator looks says that someone must act.
 asio::awaitable<void> report_status(daemon_state& d, asio::steady_timer& timer) {
+    // Under WatchdogSec= this loop also says it is alive, at half the interval: a wedged io
+    // thread stops both, and systemd restarts mps3d.
+    const auto watchdog = watchdog_interval();
+    const std::chrono::steady_clock::duration period =
+        watchdog
+            ? std::min<std::chrono::steady_clock::duration>(std::chrono::seconds(10), *watchdog)
+            : std::chrono::seconds(10);
     while (!d.stopping) {
         std::uint64_t queued = 0;
         std::size_t offline = 0;
@@ -170,7 +180,10 @@ asio::awaitable<void> report_status(daemon_state& d, asio::steady_timer& timer) 
         notify_status(describe_stores(d.stores) + ", " + std::to_string(offline) + " offline, " +
                       syncs + std::to_string(queued) + " writes queued, " +
                       std::to_string(d.server->connections()) + " connections");
-        timer.expires_after(std::chrono::seconds(10));
+        if (watchdog) {
+            notify_watchdog();
+        }
+        timer.expires_after(period);
         auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
         (void)ec;
     }
@@ -184,6 +197,9 @@ asio::awaitable<void> shut_down(daemon_state& d, int signal_number) {
     notify_stopping("flushing queued writes");
     d.server->stop_accepting();
     d.server->close_sessions();
+    if (d.metrics_http) {
+        d.metrics_http->stop();
+    }
     const bool flushed = co_await flush_all(d);
     if (!flushed) {
         // The deadline passed: cancel the requests still in flight (an upload of thousands of
@@ -239,6 +255,10 @@ int run_daemon(const daemon_settings& settings, const s3::environment& env,
                const runtime_options& options) {
     // A client that disconnects mid-answer must cost an EPIPE, never the process.
     std::signal(SIGPIPE, SIG_IGN);  // NOLINT: the C API
+    // Before the io_context: a reply or request destroyed with it still reports to the metrics.
+    daemon_metrics metrics;
+    const auto started = std::chrono::system_clock::now();
+    auto identities = std::make_shared<std::vector<store_identity>>();
     asio::io_context io(1);
     log_format format;
     format.journald = stderr_is_journald();
@@ -257,6 +277,8 @@ int run_daemon(const daemon_settings& settings, const s3::environment& env,
             return exit_usage;
         }
         d.reloadable.push_back({&s, config->s3.credential_source, config->s3.server});
+        config->s3.observer = metrics.s3_observer(s.name);
+        identities->push_back(identify(s.name, *config));
         configs.push_back(std::move(*config));
     }
     if (auto dir = prepare_state_dir(settings.state_dir); !dir) {
@@ -299,12 +321,24 @@ int run_daemon(const daemon_settings& settings, const s3::environment& env,
     env_for_methods.stores = &d.stores;
     env_for_methods.executor = io.get_executor();
     env_for_methods.log = d.log;
+    env_for_methods.observability = {
+        identities, started, settings.observability.health_max_sync_age,
+        [&metrics] { return metrics.render(); }, metrics.rpc_observer()};
     d.server.emplace(std::move(*listener), server_opts,
                      [env_for_methods](ipc::dispatcher& methods,
                                        const std::shared_ptr<ipc::session>& connection) {
                          install_methods(methods, connection, env_for_methods);
                      });
     d.server->start();
+    metrics.sample_from({&d.stores, [&d] { return d.server->connections(); }, started,
+                         settings.observability.health_max_sync_age});
+    auto metrics_http = serve_metrics(
+        io.get_executor(), settings.observability, [&metrics] { return metrics.render(); }, d.log);
+    if (!metrics_http) {
+        d.log(log_level::error, "daemon", metrics_http.err().describe());
+        return exit_fatal;
+    }
+    d.metrics_http = std::move(*metrics_http);
 
     asio::steady_timer status_timer(io);
     asio::signal_set hangup(io, SIGHUP);

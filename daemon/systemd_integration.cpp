@@ -2,6 +2,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include <cstdint>
 #include <cstring>
 
 namespace mps3::daemon {
@@ -40,6 +41,16 @@ void notify_stopping(std::string_view status) {
 
 void notify_watchdog() {
     send("WATCHDOG=1");
+}
+
+std::optional<std::chrono::microseconds> watchdog_interval() {
+    std::uint64_t usec = 0;
+    // unset_environment 0: a child process started later would inherit the expectation, but
+    // mps3d starts none, and the status loop reads it again at each start.
+    if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) {
+        return std::nullopt;
+    }
+    return std::chrono::microseconds(static_cast<std::int64_t>(usec / 2));
 }
 
 result<std::optional<int>> adopt_activated_socket() {

@@ -5,6 +5,7 @@
 
 #include <mps3/result.hpp>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,8 +26,12 @@ void notify_status(std::string_view status);
 /// "STOPPING=1" plus STATUS=: shutdown started (flushing queued writes).
 void notify_stopping(std::string_view status);
 
-/// "WATCHDOG=1", for a unit with WatchdogSec= (the shipped units set none).
+/// "WATCHDOG=1", for a unit with WatchdogSec= (the shipped units set 30 s).
 void notify_watchdog();
+
+/// How often to send WATCHDOG=1: half the unit's WatchdogSec= (sd_watchdog_enabled, which reads
+/// WATCHDOG_USEC and WATCHDOG_PID), or nullopt when systemd expects none.
+std::optional<std::chrono::microseconds> watchdog_interval();
 
 /// The socket systemd passed (LISTEN_FDS, LISTEN_PID), checked to be one listening AF_UNIX
 /// stream socket: its fd (close-on-exec set), or nullopt when the process was not socket

@@ -27,9 +27,11 @@ struct fields {
     std::string key, value;
     std::vector<std::string> keys, ops, deletes;
     std::uint64_t since = 0, count = 0, limit = 0;
-    bool initial = false;  // flush --initial
-    bool dry_run = false;  // import --dry-run
-    std::string to;        // move FROM TO
+    bool initial = false;       // flush --initial
+    bool dry_run = false;       // import --dry-run
+    std::string to;             // move FROM TO
+    bool all = false;           // status --all
+    std::uint64_t max_age = 0;  // health --max-age
 };
 
 CLI::App* command(CLI::App& app, const std::string& name, const std::string& description) {
@@ -172,6 +174,22 @@ cli_outcome parse_command_line(const std::vector<std::string>& args, std::ostrea
 
     CLI::App* status = command(app, "status", "Show the store's sync state.");
     status->add_flag("--json", f.json, "print mps3d's status result as JSON");
+    status->add_flag("--all", f.all,
+                     "show every store's status, one after the other (--json: one line each)");
+
+    command(app, "metrics",
+            "Print mps3d's metrics in the Prometheus text format: what its metrics_listen "
+            "endpoint serves, without the listener.");
+    CLI::App* health = command(app, "health",
+                               "Exit 0 when every store synced within the allowed age and has no "
+                               "persistent error; else print why per store and exit 1. For "
+                               "scripts, ExecStartPost= and container health checks.");
+    auto* max_age_opt = health
+                            ->add_option("--max-age", f.max_age,
+                                         "the allowed age of the last successful sync (default: "
+                                         "mps3d's health_max_sync_age, 120 s unless configured)")
+                            ->type_name("SECONDS")
+                            ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{604800}));
 
     command(app, "version",
             "Print mps3ctl's version, then mps3d's and the protocol version it speaks.");
@@ -221,6 +239,10 @@ cli_outcome parse_command_line(const std::vector<std::string>& args, std::ostrea
     }
     inv.json = f.json;
     inv.dry_run = f.dry_run;
+    inv.all = chosen == status && f.all;
+    if (chosen == health && max_age_opt->count() > 0) {
+        inv.max_age_seconds = f.max_age;
+    }
     if (chosen == put) {
         inv.args = {f.key, f.value};
     } else if (chosen == del || chosen == get || (chosen == watch && watch_key_opt->count() > 0)) {

@@ -3,6 +3,7 @@
 #include "answers.hpp"
 #include "build_info.hpp"
 #include "exit_codes.hpp"
+#include "health_commands.hpp"
 #include "importer.hpp"
 #include "json/document.hpp"
 #include "list_pager.hpp"
@@ -339,6 +340,9 @@ planned plan_watch(const invocation& inv) {
 }
 
 planned plan_status(const invocation& inv) {
+    if (inv.all) {
+        return plan_status_all(inv, client_wait(inv));
+    }
     params_writer params;
     const bool as_json = inv.json;
     return call(simple_request("status", params, inv, client_wait(inv)),
@@ -455,6 +459,12 @@ result<std::unique_ptr<conversation>> plan(const invocation& inv) {
     }
     if (inv.command == "version") {
         return plan_version(inv);
+    }
+    if (inv.command == "metrics") {
+        return plan_metrics(inv, client_wait(inv));
+    }
+    if (inv.command == "health") {
+        return plan_health(inv, client_wait(inv));
     }
     return usage("unknown command " + quoted(inv.command));
 }

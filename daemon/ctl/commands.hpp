@@ -46,12 +46,14 @@ struct invocation {
     std::vector<std::string> args;         // positional arguments after the command
     std::vector<put_all_arg> put_all_ops;  // put-all
     std::string await = "local";  // put, put-all, delete: "local" or "remote"; flush: "initial"
-    std::optional<std::string> prefix;   // watch --prefix
-    std::optional<std::uint64_t> since;  // watch --since
-    std::optional<std::uint64_t> count;  // watch --count
-    std::optional<std::uint64_t> limit;  // list --limit
-    bool json = false;                   // status --json
-    bool dry_run = false;                // import --dry-run
+    std::optional<std::string> prefix;             // watch --prefix
+    std::optional<std::uint64_t> since;            // watch --since
+    std::optional<std::uint64_t> count;            // watch --count
+    std::optional<std::uint64_t> limit;            // list --limit
+    bool json = false;                             // status --json
+    bool all = false;                              // status --all
+    std::optional<std::uint64_t> max_age_seconds;  // health --max-age
+    bool dry_run = false;                          // import --dry-run
     /// import: the input, a line at a time (standard input; canned lines in tests).
     std::function<std::optional<std::string>()> input;
     bool progress = false;  // import: show progress on standard error (a terminal)

@@ -13,6 +13,7 @@ void install_methods(ipc::dispatcher& methods, const std::shared_ptr<ipc::sessio
     methods_detail::install_subscription_methods(methods, connection, env);
     methods_detail::install_control_methods(methods, env);
     methods_detail::install_version_method(methods);
+    methods_detail::install_health_methods(methods, env);
 }
 
 namespace methods_detail {

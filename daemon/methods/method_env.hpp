@@ -2,6 +2,7 @@
 // small helpers that turn parameters and engine results into protocol answers.
 #pragma once
 
+#include "methods/observability_env.hpp"
 #include "methods/store_registry.hpp"
 #include "rpc/dispatcher.hpp"
 #include "rpc/params.hpp"
@@ -34,6 +35,7 @@ struct method_env {
     /// this the subscription ends with `lagged`.
     std::size_t max_held_changes = 4096;
     log_sink log;
+    observability_env observability;  // stores, metrics, request metrics
 };
 
 /// Registers every method of the protocol (docs/ipc-protocol.md) for one connection.
@@ -49,6 +51,8 @@ void install_subscription_methods(ipc::dispatcher& methods,
                                   const method_env& env);
 void install_control_methods(ipc::dispatcher& methods, const method_env& env);
 void install_version_method(ipc::dispatcher& methods);
+/// stores, metrics; and the request metrics' observer on the dispatcher.
+void install_health_methods(ipc::dispatcher& methods, const method_env& env);
 
 /// The store a request names with `store` (or the default one).
 ipc::rpc_result<named_store*> store_of(const ipc::params& args, const method_env& env);

@@ -94,6 +94,7 @@ TEST_CASE("config example: config/mps3d.conf parses as shipped, with its two sto
     CHECK(settings.max_frame_bytes == defaults.max_frame_bytes);
     CHECK(settings.allowed_uids.empty());
     CHECK(settings.allowed_gids.empty());
+    CHECK(settings.observability.metrics_listen.empty());  // metrics are off by default
 
     REQUIRE(settings.stores.size() == 2);
     const auto& aws = settings.stores[0];
@@ -136,14 +137,24 @@ TEST_CASE("config example: every commented-out setting is valid once uncommented
 
     CHECK(settings.allowed_uids == std::vector<std::uint32_t>{1001, 1002});
     CHECK(settings.allowed_gids == std::vector<std::uint32_t>{990});
+    CHECK(settings.observability.metrics_listen == "127.0.0.1:9464");
+    CHECK(settings.observability.health_max_sync_age == std::chrono::seconds(120));
     REQUIRE(settings.stores.size() == 2);
     CHECK(settings.stores[0].endpoint == "https://s3.eu-west-1.amazonaws.com");
 }
 
 TEST_CASE("config example: it shows every key mps3d accepts, and only those") {
-    const std::set<std::string> daemon_keys = {
-        "socket",          "state_dir",    "log_level",    "offline",
-        "max_frame_bytes", "allowed_uids", "allowed_gids", "credentials_check_interval_ms"};
+    const std::set<std::string> daemon_keys = {"socket",
+                                               "state_dir",
+                                               "log_level",
+                                               "offline",
+                                               "max_frame_bytes",
+                                               "allowed_uids",
+                                               "allowed_gids",
+                                               "credentials_check_interval_ms",
+                                               "metrics_listen",
+                                               "metrics_allow_remote",
+                                               "health_max_sync_age"};
     const std::set<std::string> store_keys = {"bucket",
                                               "endpoint",
                                               "region",
@@ -184,9 +195,11 @@ TEST_CASE("config example: it shows every key mps3d accepts, and only those") {
         CHECK_MESSAGE(why(known).find("unknown key") == std::string::npos, key);
     }
 
-    // And config.cpp knows no other: a key added there must be added to the example too.
+    // And config.cpp (with observability_settings.cpp, which parses the metrics and health keys)
+    // knows no other: a key added there must be added to the example too.
     std::set<std::string> in_source;
-    const auto source = read_source("daemon/config.cpp");
+    const auto source =
+        read_source("daemon/config.cpp") + read_source("daemon/observability_settings.cpp");
     const std::string marker = "e.key == \"";
     for (auto at = source.find(marker); at != std::string::npos;
          at = source.find(marker, at + marker.size())) {

@@ -58,7 +58,8 @@ reply::reply(reply&& other) noexcept
     : line_(std::move(other.line_)),
       slot_(other.slot_),
       id_(std::move(other.id_)),
-      done_(std::exchange(other.done_, true)) {}
+      done_(std::exchange(other.done_, true)),
+      watch_(std::move(other.watch_)) {}
 
 reply& reply::operator=(reply&& other) noexcept {
     if (this != &other) {
@@ -66,12 +67,14 @@ reply& reply::operator=(reply&& other) noexcept {
             // The reply being overwritten was never answered: answer it now, as its
             // destructor would have.
             finish(error_json(id_, rpc_error(rpc_code::internal_error,
-                                             "Internal error: the request was dropped")));
+                                             "Internal error: the request was dropped")),
+                   static_cast<int>(rpc_code::internal_error));
         }
         line_ = std::move(other.line_);
         slot_ = other.slot_;
         id_ = std::move(other.id_);
         done_ = std::exchange(other.done_, true);
+        watch_ = std::move(other.watch_);
     }
     return *this;
 }
@@ -79,7 +82,8 @@ reply& reply::operator=(reply&& other) noexcept {
 reply::~reply() {
     if (!done_ && line_) {
         finish(error_json(id_, rpc_error(rpc_code::internal_error,
-                                         "Internal error: the method ended without an answer")));
+                                         "Internal error: the method ended without an answer")),
+               static_cast<int>(rpc_code::internal_error));
     }
 }
 
@@ -91,7 +95,7 @@ void reply::result(std::string_view result_json_text) {
         done_ = true;  // a notification: nobody reads a result
         return;
     }
-    finish(ipc::result_json(id_, result_json_text));
+    finish(ipc::result_json(id_, result_json_text), 0);
 }
 
 void reply::error(const rpc_error& e) {
@@ -102,7 +106,7 @@ void reply::error(const rpc_error& e) {
         done_ = true;
         return;
     }
-    finish(error_json(id_, e));
+    finish(error_json(id_, e), e.code);
 }
 
 void reply::send(const rpc_result<std::string>& r) {
@@ -113,8 +117,12 @@ void reply::send(const rpc_result<std::string>& r) {
     }
 }
 
-void reply::finish(std::string json) {
+void reply::finish(std::string json, int code) {
     done_ = true;
+    if (watch_) {
+        const auto elapsed = std::chrono::steady_clock::now() - watch_->started;
+        (*watch_->observer)(answered_request{watch_->method, code, elapsed});
+    }
     auto line = std::move(line_);
     line->fill(slot_, std::move(json));
 }
@@ -154,12 +162,22 @@ void dispatcher::dispatch(message msg, write_fn write) const {
     for (std::size_t i = 0; i < msg.items.size(); ++i) {
         if (auto* refused = std::get_if<rejected>(&msg.items[i])) {
             pending->parts[i] = error_json(refused->id, refused->error);
+            if (observer_) {
+                (*observer_)(answered_request{"(invalid)", refused->error.code,
+                                              std::chrono::steady_clock::duration::zero()});
+            }
             continue;
         }
         const auto& r = std::get<request>(msg.items[i]);
         if (r.id) {
             ++pending->outstanding;
             reply answer(pending, i, *r.id);
+            if (observer_) {
+                // The method as a label: a name the client made up is not one (unbounded).
+                answer.watch_ = detail::request_watch{
+                    observer_, has(r.method) ? r.method : std::string("(unknown)"),
+                    std::chrono::steady_clock::now()};
+            }
             run(r, answer);
         } else {
             reply answer(nullptr);

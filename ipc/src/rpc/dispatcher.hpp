@@ -11,10 +11,12 @@
 #include "rpc/message.hpp"
 #include "rpc/rpc_result.hpp"
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,6 +25,25 @@ namespace mps3::ipc {
 namespace detail {
 struct pending_line;
 }
+
+/// A request answered, for metrics: its method ("(unknown)" for a method not registered,
+/// "(invalid)" for an item that is no request), the answer's code (0 for a result) and the
+/// time from dispatch to the answer.
+struct answered_request {
+    std::string_view method;
+    int code = 0;
+    std::chrono::steady_clock::duration elapsed{};
+};
+using request_observer = std::function<void(const answered_request&)>;
+
+namespace detail {
+// What a reply needs to tell the observer, kept only while one is set.
+struct request_watch {
+    std::shared_ptr<const request_observer> observer;
+    std::string method;
+    std::chrono::steady_clock::time_point started;
+};
+}  // namespace detail
 
 /// The answer to one request, given once. Answering a notification does nothing (it gets no
 /// response); a reply destroyed unanswered answers -32603, so a forgotten reply can never leave
@@ -50,12 +71,13 @@ class reply {
     friend class dispatcher;
     reply(std::shared_ptr<detail::pending_line> line, std::size_t slot, rpc_id id);
     explicit reply(std::nullptr_t) : done_(false) {}  // for a notification
-    void finish(std::string json);
+    void finish(std::string json, int code);
 
     std::shared_ptr<detail::pending_line> line_;
     std::size_t slot_ = 0;
     rpc_id id_;
     bool done_ = false;
+    std::optional<detail::request_watch> watch_;
 };
 
 class dispatcher {
@@ -85,11 +107,18 @@ class dispatcher {
 
     [[nodiscard]] const parse_limits& limits() const { return limits_; }
 
+    /// Told of every request with an id once it is answered (notifications get no answer).
+    /// Runs where the answer is given: on the dispatcher's thread.
+    void observe(std::shared_ptr<const request_observer> observer) {
+        observer_ = std::move(observer);
+    }
+
   private:
     void run(const request& r, reply& answer) const;
 
     parse_limits limits_;
     std::map<std::string, handler, std::less<>> methods_;
+    std::shared_ptr<const request_observer> observer_;
 };
 
 }  // namespace mps3::ipc

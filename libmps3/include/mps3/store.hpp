@@ -129,6 +129,9 @@ struct store_status {
     std::optional<std::chrono::system_clock::time_point> failing_since;  // the first of them
     std::optional<std::chrono::system_clock::time_point> next_attempt;   // while failing
     std::uint64_t entries_written = 0;  // manifest entries this process uploaded
+    std::uint64_t entries_read = 0;     // manifest entry bodies fetched from the bucket
+    std::uint64_t polls = 0;            // polls of the bucket (a marker HEAD, maybe a LIST)
+    std::uint64_t subscriptions = 0;    // subscriptions open on the store now
     change_seq last_seq = 0;
     std::optional<sync_progress> syncing;  // set while a sync fetches content
     bool initial_sync_done = false;        // the bucket was read to the end since the start

@@ -62,6 +62,7 @@ asio::awaitable<result<engine::remote_state>> store::impl::async_read_remote() {
             const auto fetch_body = [&](std::size_t i) -> asio::awaitable<bool> {
                 auto body = co_await async_get_body(keys[i]);
                 const bool ok = body.has_value();
+                entries_read += ok ? 1 : 0;
                 bodies[i].emplace(std::move(body));
                 co_return ok;
             };

@@ -649,6 +649,9 @@ store_status store::get_status() const {
     s.failing_since = health.failing_since();
     s.next_attempt = impl_->next_attempt;
     s.entries_written = impl_->entries_written;
+    s.entries_read = impl_->entries_read;
+    s.polls = impl_->polls_started;
+    s.subscriptions = impl_->subscriptions.size();
     s.syncing = impl_->syncing;
     s.initial_sync_done = impl_->initial_sync_done;
     return s;

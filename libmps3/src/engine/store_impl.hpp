@@ -72,6 +72,8 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
     engine::sync_health health;  // failures: kind, backoff, what the log hears (sync_health.hpp)
     std::optional<std::chrono::system_clock::time_point> next_attempt;  // while failing
     std::uint64_t entries_written = 0;
+    std::uint64_t entries_read = 0;  // entry bodies fetched (for metrics)
+    std::uint64_t polls_started = 0;
 
     // Local writes (store::async_put_all) go to the writer thread, which group-commits them.
     // Until a write is answered, reads of its keys wait for it (read_waits_for): a read sees

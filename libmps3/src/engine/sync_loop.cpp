@@ -96,6 +96,7 @@ asio::awaitable<status> store::impl::async_sync_once() {
 }
 
 asio::awaitable<status> store::impl::async_poll() {
+    ++polls_started;
     // One HEAD of the marker; the LIST only when it may have changed (engine/poll_gate.hpp).
     auto marker = co_await bucket->async_head(config.manifest_key);
     engine::marker_view seen;

@@ -25,6 +25,38 @@ bool is_success(unsigned status) {
     return status >= 200 && status < 300;
 }
 
+request_kind kind_of(const detail::s3_request& request) {
+    if (request.method == "GET") {
+        return request.key.empty() ? request_kind::list : request_kind::get;
+    }
+    if (request.method == "PUT") {
+        return request_kind::put;
+    }
+    if (request.method == "HEAD") {
+        return request_kind::head;
+    }
+    return request.method == "DELETE" ? request_kind::del : request_kind::other;
+}
+
+request_outcome outcome_of(const result<detail::http_response>& response) {
+    if (!response) {
+        if (response.err().code == make_error_code(errc::timeout)) {
+            return request_outcome::timeout;
+        }
+        return response.err().code == make_error_code(errc::cancelled)
+                   ? request_outcome::cancelled
+                   : request_outcome::network_error;
+    }
+    const unsigned status = response->status;
+    if (status >= 500) {
+        return request_outcome::server_error;
+    }
+    if (status >= 400) {
+        return request_outcome::client_error;
+    }
+    return status >= 300 ? request_outcome::redirect : request_outcome::ok;
+}
+
 // AWS rejects signatures more than 15 minutes off; the server's Date tells us by how much.
 constexpr std::string_view skew_code = "RequestTimeTooSkewed";
 
@@ -91,7 +123,11 @@ struct client::impl {
             const auto until = steady::now() + config.request_timeout;
             detail::http_request wire =
                 detail::prepare(request, config.server, *signing, clock::now() + signing_skew);
+            const auto attempt_started = steady::now();
             auto response = co_await transport.async_exchange(std::move(wire), until);
+            if (config.observer) {
+                observe(request, response, steady::now() - attempt_started);
+            }
 
             std::string why_retry;
             if (!response) {
@@ -149,6 +185,18 @@ struct client::impl {
                 co_return std::move(slept).err();
             }
         }
+    }
+
+    void observe(const detail::s3_request& request, const result<detail::http_response>& response,
+                 steady::duration latency) const {
+        request_record record;
+        record.kind = kind_of(request);
+        record.outcome = outcome_of(response);
+        record.status = response ? response->status : 0;
+        record.latency = latency;
+        record.bytes_sent = request.body.size();
+        record.bytes_received = response ? response->body.size() : 0;
+        config.observer(record);
     }
 
     // A backoff pause that cancel_all() interrupts.

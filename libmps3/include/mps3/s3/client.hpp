@@ -12,6 +12,7 @@
 #include <mps3/s3/credential_source.hpp>
 #include <mps3/s3/credentials.hpp>
 #include <mps3/s3/endpoint.hpp>
+#include <mps3/s3/request_observer.hpp>
 #include <mps3/s3/types.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -39,6 +40,7 @@ struct client_config {
     std::string ca_file;              // extra trust anchors (PEM); system store is always used
     bool verify_tls = true;           // certificate + host name; only turn off for a test rig
     log_sink log;                     // optional
+    request_observer observer;        // optional: told of every request completed (metrics)
 };
 
 /// Counters for status pages and tests.
