@@ -3,10 +3,10 @@
 #pragma once
 
 #include "methods/store_registry.hpp"
-#include "rpc/dispatcher.hpp"
-#include "rpc/params.hpp"
-#include "server/session.hpp"
 
+#include <mps3/ipc/connection.hpp>
+#include <mps3/ipc/dispatcher.hpp>
+#include <mps3/ipc/params.hpp>
 #include <mps3/log.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -21,7 +21,7 @@ namespace mps3::daemon {
 struct method_limits {
     std::size_t max_value_bytes = std::size_t{8} << 20;    // one value's compact JSON text
     std::size_t max_keys_per_call = 10'000;                // getAll keys, putAll ops
-    std::size_t max_result_bytes = std::size_t{64} << 20;  // keys + values in one getAll/list
+    std::size_t max_answer_bytes = std::size_t{64} << 20;  // one response line (getAll, list)
     std::chrono::milliseconds default_timeout{30'000};     // flush, await "remote"
     std::chrono::milliseconds max_timeout{3'600'000};
 };
@@ -37,7 +37,7 @@ struct method_env {
 };
 
 /// Registers every method of the protocol (docs/ipc-protocol.md) for one connection.
-void install_methods(ipc::dispatcher& methods, const std::shared_ptr<ipc::session>& connection,
+void install_methods(ipc::dispatcher& methods, const std::shared_ptr<ipc::connection>& connection,
                      const method_env& env);
 
 namespace methods_detail {
@@ -45,7 +45,7 @@ namespace methods_detail {
 void install_write_methods(ipc::dispatcher& methods, const method_env& env);
 void install_read_methods(ipc::dispatcher& methods, const method_env& env);
 void install_subscription_methods(ipc::dispatcher& methods,
-                                  const std::shared_ptr<ipc::session>& connection,
+                                  const std::shared_ptr<ipc::connection>& connection,
                                   const method_env& env);
 void install_control_methods(ipc::dispatcher& methods, const method_env& env);
 

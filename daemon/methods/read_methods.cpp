@@ -3,7 +3,7 @@
 // commit (milliseconds), not the other reads.
 #include "methods/method_env.hpp"
 
-#include "rpc/json_builder.hpp"
+#include <mps3/ipc/json_builder.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -19,12 +19,28 @@ namespace mps3::daemon::methods_detail {
 namespace {
 
 namespace asio = boost::asio;
+using ipc::json_builder;
+using ipc::rpc_code;
 using ipc::rpc_error;
 using ipc::rpc_result;
-using ipc::detail::json_builder;
 
 constexpr std::int64_t max_list_limit = 1000;
 constexpr std::int64_t default_list_limit = 100;
+
+// Answer size accounting for getAll and list, in bytes: the response's envelope (jsonrpc, a
+// reasonable id, result, entries, cursor member) and each entry's member names and punctuation,
+// both generously. The keys are counted as written (escapes included) and the values as stored.
+constexpr std::size_t answer_reserve = 1024;
+constexpr std::size_t entry_overhead = 40;
+
+rpc_error too_large_answer(std::size_t bytes, const method_env& env) {
+    const auto max = env.limits.max_answer_bytes;
+    return rpc_error(rpc_code::value_too_large,
+                     "Value too large: the answer would be about " + std::to_string(bytes) +
+                         " bytes, more than max_answer_bytes (" + std::to_string(max) +
+                         "); ask for fewer keys at a time",
+                     "{\"maxAnswerBytes\":" + std::to_string(max) + "}");
+}
 
 rpc_result<std::string> get(const ipc::request& r, const method_env& env) {
     const auto args = r.args();
@@ -34,10 +50,10 @@ rpc_result<std::string> get(const ipc::request& r, const method_env& env) {
     auto target = store_of(args, env);
     auto key = args.required_string("key");
     if (!target) {
-        return std::move(target).error();
+        return std::move(target).err();
     }
     if (!key) {
-        return std::move(key).error();
+        return std::move(key).err();
     }
     auto value = (*target)->store->get(std::string(*key));
     if (!value) {
@@ -60,10 +76,10 @@ rpc_result<std::string> get_all(const ipc::request& r, const method_env& env) {
     auto target = store_of(args, env);
     auto keys = args.required_array("keys");
     if (!target) {
-        return std::move(target).error();
+        return std::move(target).err();
     }
     if (!keys) {
-        return std::move(keys).error();
+        return std::move(keys).err();
     }
     const auto& list = **keys;
     if (list.Size() > env.limits.max_keys_per_call) {
@@ -96,19 +112,16 @@ rpc_result<std::string> get_all(const ipc::request& r, const method_env& env) {
     for (std::size_t i = 0; i < distinct.size(); ++i) {
         by_key.emplace(distinct[i], &(*values)[i]);
     }
-    std::size_t answer_bytes = 0;
+    // The answer's size is known before it is built: refuse one over the limit instead of
+    // building it (the dispatcher would refuse it too, but only once it is in memory).
+    std::size_t answer_bytes = answer_reserve;
     for (const auto& key : wanted) {
         const auto& value = *by_key.at(key);
-        answer_bytes += key.size() + (value ? value->size() : 0);
+        answer_bytes +=
+            entry_overhead + json_builder::string_bytes(key) + (value ? value->size() : 0);
     }
-    if (answer_bytes > env.limits.max_result_bytes) {
-        return ipc::rpc_error(
-            ipc::rpc_code::value_too_large,
-            "Value too large: the answer would hold " + std::to_string(answer_bytes) +
-                " bytes of keys and values, the "
-                "limit is " +
-                std::to_string(env.limits.max_result_bytes) + "; ask for fewer keys at a time",
-            "{\"maxResultBytes\":" + std::to_string(env.limits.max_result_bytes) + "}");
+    if (answer_bytes > env.limits.max_answer_bytes) {
+        return too_large_answer(answer_bytes, env);
     }
     json_builder out;
     out.begin_object().key("entries").begin_array();
@@ -135,16 +148,16 @@ rpc_result<std::string> list(const ipc::request& r, const method_env& env) {
     auto limit = args.optional_int("limit", 1, max_list_limit);
     auto cursor = args.optional_string("cursor");
     if (!target) {
-        return std::move(target).error();
+        return std::move(target).err();
     }
     if (!prefix) {
-        return std::move(prefix).error();
+        return std::move(prefix).err();
     }
     if (!limit) {
-        return std::move(limit).error();
+        return std::move(limit).err();
     }
     if (!cursor) {
-        return std::move(cursor).error();
+        return std::move(cursor).err();
     }
     const std::string start(prefix->value_or(""));
     const std::string after(cursor->value_or(""));
@@ -155,17 +168,23 @@ rpc_result<std::string> list(const ipc::request& r, const method_env& env) {
     }
     json_builder out;
     out.begin_object().key("entries").begin_array();
-    // A page ends early once it holds max_result_bytes (at least one entry): its cursor then
-    // continues after the last entry written.
-    std::size_t page_bytes = 0;
+    // A page ends early once the answer would pass max_answer_bytes (with room for the cursor,
+    // which is an entry's key): its cursor then continues after the last entry written. A first
+    // entry that does not fit alone cannot be paged around: the answer says so.
+    std::size_t page_bytes = answer_reserve;
     std::string cursor_out = page->next_after;
     for (std::size_t i = 0; i < page->entries.size(); ++i) {
         const auto& e = page->entries[i];
-        if (i > 0 && page_bytes + e.key.size() + e.value.size() > env.limits.max_result_bytes) {
+        const auto key_bytes = json_builder::string_bytes(e.key);
+        const auto entry_bytes = entry_overhead + key_bytes + e.value.size();
+        if (page_bytes + entry_bytes + key_bytes > env.limits.max_answer_bytes) {
+            if (i == 0) {
+                return too_large_answer(page_bytes + entry_bytes + key_bytes, env);
+            }
             cursor_out = page->entries[i - 1].key;
             break;
         }
-        page_bytes += e.key.size() + e.value.size();
+        page_bytes += entry_bytes;
         out.begin_object().key("key").string(e.key).key("value").raw(e.value).end_object();
     }
     out.end_array();
