@@ -8,11 +8,13 @@
 #include <mps3/s3/names.hpp>
 #include <mps3/text.hpp>
 
+#include <array>
 #include <charconv>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 namespace mps3::daemon {
 namespace {
@@ -42,6 +44,39 @@ result<std::vector<std::uint32_t>> parse_ids(const ini::entry& e) {
     return out;
 }
 
+// The [daemon] limits: each a whole number within a range that keeps mps3d working (a zero
+// would refuse everything) and its memory bounded (docs/configuration.md has the table).
+struct limit_key {
+    std::string_view key;
+    std::size_t daemon_settings::*field;
+    std::uint64_t min;
+    std::uint64_t max;
+};
+
+constexpr std::uint64_t kib = 1024;
+constexpr std::uint64_t mib = kib * kib;
+constexpr std::uint64_t gib = kib * mib;
+
+constexpr std::array<limit_key, 7> limit_keys{{
+    {"max_connections", &daemon_settings::max_connections, 1, 65'536},
+    {"max_subscriptions_per_connection", &daemon_settings::max_subscriptions_per_connection, 1,
+     1'000'000},
+    {"max_value_bytes", &daemon_settings::max_value_bytes, 64, gib},
+    {"max_frame_bytes", &daemon_settings::max_frame_bytes, kib, gib},
+    {"max_queued_notifications", &daemon_settings::max_queued_notifications, 1, 1'000'000},
+    {"max_queued_bytes", &daemon_settings::max_queued_bytes, 4 * kib, gib},
+    {"max_answer_bytes", &daemon_settings::max_answer_bytes, 4 * kib, 4 * gib},
+}};
+
+const limit_key* find_limit(std::string_view key) {
+    for (const auto& limit : limit_keys) {
+        if (limit.key == key) {
+            return &limit;
+        }
+    }
+    return nullptr;
+}
+
 status apply_daemon_entry(daemon_settings& s, const ini::entry& e) {
     if (e.key == "socket") {
         s.socket_path = e.value;
@@ -59,12 +94,12 @@ status apply_daemon_entry(daemon_settings& s, const ini::entry& e) {
             return std::move(b).err();
         }
         s.start_offline = *b;
-    } else if (e.key == "max_frame_bytes") {
-        auto n = parse_number(e, 1024, std::uint64_t{1} << 30);
+    } else if (auto* limit = find_limit(e.key)) {
+        auto n = parse_number(e, limit->min, limit->max);
         if (!n) {
             return std::move(n).err();
         }
-        s.max_frame_bytes = static_cast<std::size_t>(*n);
+        s.*(limit->field) = static_cast<std::size_t>(*n);
     } else if (e.key == "credentials_check_interval_ms") {
         auto n = parse_number(e, 100, 86'400'000);
         if (!n) {
@@ -274,6 +309,16 @@ status apply_config_file(daemon_settings& settings, const std::filesystem::path&
 status finalize(daemon_settings& settings) {
     if (auto ok = check_observability(settings.observability); !ok) {
         return ok;
+    }
+    // Room for a get's answer around the largest value: what can be written can be read back.
+    constexpr std::size_t answer_envelope = 4 * kib;
+    if (settings.max_answer_bytes < settings.max_value_bytes + answer_envelope) {
+        return error(errc::invalid_argument,
+                     "max_answer_bytes (" + std::to_string(settings.max_answer_bytes) +
+                         ") must be at least max_value_bytes (" +
+                         std::to_string(settings.max_value_bytes) + ") + " +
+                         std::to_string(answer_envelope) +
+                         ", so that a stored value can always be read back");
     }
     if (settings.stores.empty()) {
         return error(errc::invalid_argument,

@@ -46,7 +46,14 @@ struct daemon_settings {
     std::filesystem::path config_file;
     log_level level = log_level::info;
     bool start_offline = false;
+    // Limits on what clients can make mps3d hold ([daemon] max_*, docs/configuration.md).
+    std::size_t max_connections = 1024;
+    std::size_t max_subscriptions_per_connection = 1024;
+    std::size_t max_value_bytes = std::size_t{8} << 20;  // one value's compact JSON text
     std::size_t max_frame_bytes = std::size_t{16} << 20;
+    std::size_t max_queued_notifications = 1024;           // per subscription
+    std::size_t max_queued_bytes = std::size_t{8} << 20;   // output waiting, per connection
+    std::size_t max_answer_bytes = std::size_t{64} << 20;  // one response line
     /// How often, at most, a store's S3 use checks whether the AWS credentials or config file
     /// changed (then re-reads them).
     std::chrono::milliseconds credentials_check_interval{5000};
@@ -71,8 +78,8 @@ status apply_config_text(daemon_settings& settings, std::string_view text);
 status apply_config_file(daemon_settings& settings, const std::filesystem::path& path,
                          bool required);
 
-/// Final checks: at least one store, unique names, a bucket each, no replica file shared;
-/// fills replica paths.
+/// Final checks: at least one store, unique names, a bucket each, no replica file shared, limits
+/// that agree (a value that can be written can be read back); fills replica paths.
 status finalize(daemon_settings& settings);
 
 result<log_level> parse_log_level(std::string_view text);

@@ -4,10 +4,10 @@
 // method serve. Everything runs on the io thread.
 #pragma once
 
+#include <mps3/ipc/dispatcher.hpp>
 #include "methods/observability_env.hpp"
 #include "methods/store_registry.hpp"
 #include "metrics/registry.hpp"
-#include "rpc/dispatcher.hpp"
 
 #include <mps3/s3/request_observer.hpp>
 

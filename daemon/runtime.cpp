@@ -4,9 +4,10 @@
 #include "log_sink.hpp"
 #include "methods/method_env.hpp"
 #include "metrics_listener.hpp"
-#include "server/server.hpp"
 #include "store_factory.hpp"
 #include "systemd_integration.hpp"
+
+#include <mps3/ipc/server.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -312,7 +313,16 @@ int run_daemon(const daemon_settings& settings, const s3::environment& env,
     const auto listening_on = listener->local_endpoint(path_ec).path();
     ipc::server_options server_opts;
     server_opts.session.max_frame = settings.max_frame_bytes;
-    server_opts.max_connections = connection_budget(server_opts.max_connections);
+    server_opts.session.max_queued_bytes = settings.max_queued_bytes;
+    server_opts.session.max_queued_notifications = settings.max_queued_notifications;
+    server_opts.session.max_subscriptions = settings.max_subscriptions_per_connection;
+    server_opts.session.max_answer_bytes = settings.max_answer_bytes;
+    server_opts.max_connections = connection_budget(settings.max_connections);
+    if (server_opts.max_connections < settings.max_connections) {
+        d.log(log_level::warn, "daemon",
+              "max_connections lowered to " + std::to_string(server_opts.max_connections) +
+                  ": the open-files limit (RLIMIT_NOFILE) allows no more");
+    }
     server_opts.own_uid = static_cast<std::uint32_t>(::geteuid());
     server_opts.allowed_uids = settings.allowed_uids;
     server_opts.allowed_gids = settings.allowed_gids;
@@ -324,9 +334,11 @@ int run_daemon(const daemon_settings& settings, const s3::environment& env,
     env_for_methods.observability = {
         identities, started, settings.observability.health_max_sync_age,
         [&metrics] { return metrics.render(); }, metrics.rpc_observer()};
+    env_for_methods.limits.max_value_bytes = settings.max_value_bytes;
+    env_for_methods.limits.max_answer_bytes = settings.max_answer_bytes;
     d.server.emplace(std::move(*listener), server_opts,
                      [env_for_methods](ipc::dispatcher& methods,
-                                       const std::shared_ptr<ipc::session>& connection) {
+                                       const std::shared_ptr<ipc::connection>& connection) {
                          install_methods(methods, connection, env_for_methods);
                      });
     d.server->start();

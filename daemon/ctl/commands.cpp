@@ -5,10 +5,11 @@
 #include "exit_codes.hpp"
 #include "health_commands.hpp"
 #include "importer.hpp"
-#include "json/document.hpp"
 #include "list_pager.hpp"
 #include "params_writer.hpp"
 #include "watcher.hpp"
+
+#include <mps3/ipc/client.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -45,14 +46,14 @@ milliseconds wait_past_daemon_deadline(const invocation& inv) {
 }
 
 status check_utf8(std::string_view what, std::string_view text) {
-    if (!json::is_valid_utf8(text)) {
+    if (!ipc::is_valid_utf8(text)) {
         return usage(std::string(what) + " " + quoted(text) + " is not valid UTF-8");
     }
     return success{};
 }
 
 result<rapidjson::Document> parse_value(std::string_view key, std::string_view text) {
-    auto parsed = json::parse(text);
+    auto parsed = ipc::parse_json_value(text);
     if (parsed) {
         return parsed;
     }

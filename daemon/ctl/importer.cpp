@@ -4,7 +4,7 @@
 #include "exit_codes.hpp"
 #include "params_writer.hpp"
 
-#include "json/document.hpp"
+#include <mps3/ipc/client.hpp>
 
 #include <string_view>
 #include <utility>
@@ -60,7 +60,7 @@ result<std::optional<importer::batch>> importer::read_batch() {
         if (line->find_first_not_of(" \t\r") == std::string::npos) {
             continue;  // blank lines (a trailing newline, an edited file) carry nothing
         }
-        auto parsed = json::parse(*line);
+        auto parsed = ipc::parse_json_value(*line);
         if (!parsed) {
             return bad_line(line_no_, "not JSON: " + parsed.err().message);
         }

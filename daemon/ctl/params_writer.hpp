@@ -2,7 +2,7 @@
 // exact text), `store` last when given.
 #pragma once
 
-#include "rpc/json_builder.hpp"
+#include <mps3/ipc/json_builder.hpp>
 
 #include <mps3/result.hpp>
 
@@ -34,7 +34,7 @@ class params_writer {
         return *this;
     }
     /// For members with structure (arrays of objects): write the name, then the value directly.
-    ipc::detail::json_builder& member(std::string_view name) { return out_.key(name); }
+    ipc::json_builder& member(std::string_view name) { return out_.key(name); }
 
     /// The text, with "store" appended when given. Fails when a string was not valid UTF-8.
     result<std::string> finish(const std::optional<std::string>& store) {
@@ -49,7 +49,7 @@ class params_writer {
     }
 
   private:
-    ipc::detail::json_builder out_;
+    ipc::json_builder out_;
 };
 
 }  // namespace mps3::ctl

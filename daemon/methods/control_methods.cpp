@@ -1,8 +1,8 @@
 // status, setOnline, flush: how a store is doing, and the controls over its bucket traffic.
 #include "methods/method_env.hpp"
 
-#include "rpc/json_builder.hpp"
-#include "s3/time_format.hpp"
+#include <mps3/ipc/json_builder.hpp>
+#include <mps3/s3/time_format.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -14,14 +14,14 @@ namespace mps3::daemon::methods_detail {
 namespace {
 
 namespace asio = boost::asio;
+using ipc::json_builder;
 using ipc::rpc_result;
-using ipc::detail::json_builder;
 
 void optional_time(json_builder& out, std::string_view name,
                    const std::optional<std::chrono::system_clock::time_point>& t) {
     out.key(name);
     if (t) {
-        out.string(s3::detail::format_iso8601(*t));
+        out.string(s3::format_iso8601(*t));
     } else {
         out.null();
     }
@@ -49,7 +49,7 @@ rpc_result<std::string> status_of(const ipc::request& r, const method_env& env) 
     }
     auto target = store_of(args, env);
     if (!target) {
-        return std::move(target).error();
+        return std::move(target).err();
     }
     const auto st = (*target)->store->get_status();
     json_builder out;
@@ -107,10 +107,10 @@ rpc_result<std::string> set_online(const ipc::request& r, const method_env& env)
     auto target = store_of(args, env);
     auto online = args.required_bool("online");
     if (!target) {
-        return std::move(target).error();
+        return std::move(target).err();
     }
     if (!online) {
-        return std::move(online).error();
+        return std::move(online).err();
     }
     (*target)->store->set_online(*online);
     if (env.log) {
@@ -147,13 +147,13 @@ void flush(const ipc::request& r, ipc::reply& answer, const method_env& env) {
     auto timeout = timeout_of(args, env);
     auto await = args.optional_string("await");
     if (!target) {
-        return answer.error(target.error());
+        return answer.error(target.err());
     }
     if (!timeout) {
-        return answer.error(timeout.error());
+        return answer.error(timeout.err());
     }
     if (!await) {
-        return answer.error(await.error());
+        return answer.error(await.err());
     }
     // "uploads" (the default): every write accepted before the call is in the bucket.
     // "initial": the store has read the bucket to the end once (a joining replica is whole).

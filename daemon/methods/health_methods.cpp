@@ -1,8 +1,8 @@
 // stores, metrics: every store with its health (what `mps3ctl health` and `status --all`
 // read), and the Prometheus text without the HTTP listener (`mps3ctl metrics`).
+#include <mps3/ipc/json_builder.hpp>
+#include <mps3/s3/time_format.hpp>
 #include "methods/method_env.hpp"
-#include "rpc/json_builder.hpp"
-#include "s3/time_format.hpp"
 #include "store_health.hpp"
 
 #include <string>
@@ -54,7 +54,7 @@ void describe_store(json_builder& out, const named_store& s, const observability
     out.key("online").boolean(st.online).key("queuedWrites").uinteger(st.queued_writes);
     out.key("lastSync");
     if (st.last_sync) {
-        out.string(s3::detail::format_iso8601(*st.last_sync));
+        out.string(s3::format_iso8601(*st.last_sync));
     } else {
         out.null();
     }
@@ -76,7 +76,7 @@ rpc_result<std::string> stores(const ipc::request& r, const method_env& env) {
     }
     auto max_age_ms = args.optional_int("maxSyncAgeMs", 1, most_sync_age_ms);
     if (!max_age_ms) {
-        return std::move(max_age_ms).error();
+        return std::move(max_age_ms).err();
     }
     const auto& o = env.observability;
     const auto max_age =

@@ -4,7 +4,7 @@
 // of them per connection and each is closed after its last page or after a minute unused.
 #pragma once
 
-#include "rpc/rpc_result.hpp"
+#include <mps3/ipc/rpc_result.hpp>
 
 #include <mps3/store.hpp>
 

@@ -1,12 +1,12 @@
 #include "methods/method_env.hpp"
 
-#include "rpc/json_builder.hpp"
+#include <mps3/ipc/json_builder.hpp>
 
 #include <mps3/ipc/error_codes.hpp>
 
 namespace mps3::daemon {
 
-void install_methods(ipc::dispatcher& methods, const std::shared_ptr<ipc::session>& connection,
+void install_methods(ipc::dispatcher& methods, const std::shared_ptr<ipc::connection>& connection,
                      const method_env& env) {
     methods_detail::install_write_methods(methods, env);
     methods_detail::install_read_methods(methods, env);
@@ -21,14 +21,14 @@ namespace methods_detail {
 ipc::rpc_result<named_store*> store_of(const ipc::params& args, const method_env& env) {
     auto name = args.optional_string("store");
     if (!name) {
-        return std::move(name).error();
+        return std::move(name).err();
     }
     return env.stores->find(*name);
 }
 
 ipc::rpc_result<std::string> value_text(const rapidjson::Value& value, std::string_view name,
                                         const method_env& env) {
-    ipc::detail::json_builder text;
+    ipc::json_builder text;
     text.value(value);
     if (!text.ok()) {
         // The parser already refused invalid UTF-8, so this is a bug, not bad input.
@@ -50,7 +50,7 @@ ipc::rpc_result<std::chrono::milliseconds> timeout_of(const ipc::params& args,
                                                       const method_env& env) {
     auto ms = args.optional_int("timeoutMs", 0, env.limits.max_timeout.count());
     if (!ms) {
-        return std::move(ms).error();
+        return std::move(ms).err();
     }
     return ms->has_value() ? std::chrono::milliseconds(**ms) : env.limits.default_timeout;
 }

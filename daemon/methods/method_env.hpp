@@ -4,10 +4,10 @@
 
 #include "methods/observability_env.hpp"
 #include "methods/store_registry.hpp"
-#include "rpc/dispatcher.hpp"
-#include "rpc/params.hpp"
-#include "server/session.hpp"
 
+#include <mps3/ipc/connection.hpp>
+#include <mps3/ipc/dispatcher.hpp>
+#include <mps3/ipc/params.hpp>
 #include <mps3/log.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -22,7 +22,7 @@ namespace mps3::daemon {
 struct method_limits {
     std::size_t max_value_bytes = std::size_t{8} << 20;    // one value's compact JSON text
     std::size_t max_keys_per_call = 10'000;                // getAll keys, putAll ops
-    std::size_t max_result_bytes = std::size_t{64} << 20;  // keys + values in one getAll/list
+    std::size_t max_answer_bytes = std::size_t{64} << 20;  // one response line (getAll, list)
     std::chrono::milliseconds default_timeout{30'000};     // flush, await "remote"
     std::chrono::milliseconds max_timeout{3'600'000};
 };
@@ -39,7 +39,7 @@ struct method_env {
 };
 
 /// Registers every method of the protocol (docs/ipc-protocol.md) for one connection.
-void install_methods(ipc::dispatcher& methods, const std::shared_ptr<ipc::session>& connection,
+void install_methods(ipc::dispatcher& methods, const std::shared_ptr<ipc::connection>& connection,
                      const method_env& env);
 
 namespace methods_detail {
@@ -47,7 +47,7 @@ namespace methods_detail {
 void install_write_methods(ipc::dispatcher& methods, const method_env& env);
 void install_read_methods(ipc::dispatcher& methods, const method_env& env);
 void install_subscription_methods(ipc::dispatcher& methods,
-                                  const std::shared_ptr<ipc::session>& connection,
+                                  const std::shared_ptr<ipc::connection>& connection,
                                   const method_env& env);
 void install_control_methods(ipc::dispatcher& methods, const method_env& env);
 void install_version_method(ipc::dispatcher& methods);

@@ -4,7 +4,7 @@
 // (tests that build a method_env by hand).
 #pragma once
 
-#include "rpc/dispatcher.hpp"
+#include <mps3/ipc/dispatcher.hpp>
 
 #include <chrono>
 #include <functional>

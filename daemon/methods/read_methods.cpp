@@ -4,7 +4,7 @@
 #include "methods/list_snapshots.hpp"
 #include "methods/method_env.hpp"
 
-#include "rpc/json_builder.hpp"
+#include <mps3/ipc/json_builder.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -22,12 +22,28 @@ namespace mps3::daemon::methods_detail {
 namespace {
 
 namespace asio = boost::asio;
+using ipc::json_builder;
+using ipc::rpc_code;
 using ipc::rpc_error;
 using ipc::rpc_result;
-using ipc::detail::json_builder;
 
 constexpr std::int64_t max_list_limit = 1000;
 constexpr std::int64_t default_list_limit = 100;
+
+// Answer size accounting for getAll and list, in bytes: the response's envelope (jsonrpc, a
+// reasonable id, result, entries, cursor member) and each entry's member names and punctuation,
+// both generously. The keys are counted as written (escapes included) and the values as stored.
+constexpr std::size_t answer_reserve = 1024;
+constexpr std::size_t entry_overhead = 40;
+
+rpc_error too_large_answer(std::size_t bytes, const method_env& env) {
+    const auto max = env.limits.max_answer_bytes;
+    return rpc_error(rpc_code::value_too_large,
+                     "Value too large: the answer would be about " + std::to_string(bytes) +
+                         " bytes, more than max_answer_bytes (" + std::to_string(max) +
+                         "); ask for fewer keys at a time",
+                     "{\"maxAnswerBytes\":" + std::to_string(max) + "}");
+}
 
 rpc_result<std::string> get(const ipc::request& r, const method_env& env) {
     const auto args = r.args();
@@ -37,10 +53,10 @@ rpc_result<std::string> get(const ipc::request& r, const method_env& env) {
     auto target = store_of(args, env);
     auto key = args.required_string("key");
     if (!target) {
-        return std::move(target).error();
+        return std::move(target).err();
     }
     if (!key) {
-        return std::move(key).error();
+        return std::move(key).err();
     }
     auto value = (*target)->store->get(std::string(*key));
     if (!value) {
@@ -63,10 +79,10 @@ rpc_result<std::string> get_all(const ipc::request& r, const method_env& env) {
     auto target = store_of(args, env);
     auto keys = args.required_array("keys");
     if (!target) {
-        return std::move(target).error();
+        return std::move(target).err();
     }
     if (!keys) {
-        return std::move(keys).error();
+        return std::move(keys).err();
     }
     const auto& list = **keys;
     if (list.Size() > env.limits.max_keys_per_call) {
@@ -99,19 +115,16 @@ rpc_result<std::string> get_all(const ipc::request& r, const method_env& env) {
     for (std::size_t i = 0; i < distinct.size(); ++i) {
         by_key.emplace(distinct[i], &(*values)[i]);
     }
-    std::size_t answer_bytes = 0;
+    // The answer's size is known before it is built: refuse one over the limit instead of
+    // building it (the dispatcher would refuse it too, but only once it is in memory).
+    std::size_t answer_bytes = answer_reserve;
     for (const auto& key : wanted) {
         const auto& value = *by_key.at(key);
-        answer_bytes += key.size() + (value ? value->size() : 0);
+        answer_bytes +=
+            entry_overhead + json_builder::string_bytes(key) + (value ? value->size() : 0);
     }
-    if (answer_bytes > env.limits.max_result_bytes) {
-        return ipc::rpc_error(
-            ipc::rpc_code::value_too_large,
-            "Value too large: the answer would hold " + std::to_string(answer_bytes) +
-                " bytes of keys and values, the "
-                "limit is " +
-                std::to_string(env.limits.max_result_bytes) + "; ask for fewer keys at a time",
-            "{\"maxResultBytes\":" + std::to_string(env.limits.max_result_bytes) + "}");
+    if (answer_bytes > env.limits.max_answer_bytes) {
+        return too_large_answer(answer_bytes, env);
     }
     json_builder out;
     out.begin_object().key("entries").begin_array();
@@ -132,21 +145,28 @@ struct list_page_answer {
     bool more = false;  // a cursor was given: the listing goes on
 };
 
-// One page of a listing as an answer. A page ends early once it holds max_result_bytes (at
-// least one entry): its cursor then continues after the last entry written.
-list_page_answer list_answer(const mps3::list_result& page, const method_env& env,
-                             const std::optional<std::string>& snapshot_id) {
+// One page of a listing as an answer. A page ends early once the answer would pass
+// max_answer_bytes (with room for the cursor, which is an entry's key): its cursor then continues
+// after the last entry written. A first entry that does not fit alone cannot be paged around: the
+// answer says so. `more`: a cursor was given (a snapshot's last page closes it).
+rpc_result<list_page_answer> list_answer(const mps3::list_result& page, const method_env& env,
+                                         const std::optional<std::string>& snapshot_id) {
     json_builder out;
     out.begin_object().key("entries").begin_array();
-    std::size_t page_bytes = 0;
+    std::size_t page_bytes = answer_reserve;
     std::string cursor_out = page.next_after;
     for (std::size_t i = 0; i < page.entries.size(); ++i) {
         const auto& e = page.entries[i];
-        if (i > 0 && page_bytes + e.key.size() + e.value.size() > env.limits.max_result_bytes) {
+        const auto key_bytes = json_builder::string_bytes(e.key);
+        const auto entry_bytes = entry_overhead + key_bytes + e.value.size();
+        if (page_bytes + entry_bytes + key_bytes > env.limits.max_answer_bytes) {
+            if (i == 0) {
+                return too_large_answer(page_bytes + entry_bytes + key_bytes, env);
+            }
             cursor_out = page.entries[i - 1].key;
             break;
         }
-        page_bytes += e.key.size() + e.value.size();
+        page_bytes += entry_bytes;
         out.begin_object().key("key").string(e.key).key("value").raw(e.value).end_object();
     }
     out.end_array();
@@ -157,14 +177,14 @@ list_page_answer list_answer(const mps3::list_result& page, const method_env& en
         }
     }
     out.end_object();
-    return {out.str(), !cursor_out.empty()};
+    return list_page_answer{out.str(), !cursor_out.empty()};
 }
 
 // `snapshot`: true opens one (first page), a string names the one a previous page returned.
 rpc_result<std::optional<std::string>> snapshot_param(const ipc::params& args) {
     auto given = args.optional_value("snapshot");
     if (!given) {
-        return std::move(given).error();
+        return std::move(given).err();
     }
     if (*given == nullptr) {
         return std::optional<std::string>();
@@ -194,19 +214,19 @@ rpc_result<std::string> list(const ipc::request& r, const method_env& env,
     auto cursor = args.optional_string("cursor");
     auto snapshot = snapshot_param(args);
     if (!target) {
-        return std::move(target).error();
+        return std::move(target).err();
     }
     if (!prefix) {
-        return std::move(prefix).error();
+        return std::move(prefix).err();
     }
     if (!limit) {
-        return std::move(limit).error();
+        return std::move(limit).err();
     }
     if (!cursor) {
-        return std::move(cursor).error();
+        return std::move(cursor).err();
     }
     if (!snapshot) {
-        return std::move(snapshot).error();
+        return std::move(snapshot).err();
     }
     const std::string start(prefix->value_or(""));
     const std::string after(cursor->value_or(""));
@@ -216,19 +236,23 @@ rpc_result<std::string> list(const ipc::request& r, const method_env& env,
         if (!page) {
             return to_answer(page.err());
         }
-        return list_answer(*page, env, std::nullopt).text;
+        auto answer = list_answer(*page, env, std::nullopt);
+        if (!answer) {
+            return std::move(answer).err();
+        }
+        return std::move(answer->text);
     }
     std::string id = **snapshot;
     if (id.empty()) {
         auto opened = snapshots.open(*(*target)->store, (*target)->name);
         if (!opened) {
-            return std::move(opened).error();
+            return std::move(opened).err();
         }
         id = std::move(*opened);
     }
     auto held = snapshots.find(id, (*target)->name);
     if (!held) {
-        return std::move(held).error();
+        return std::move(held).err();
     }
     auto page = (*held)->list(start, page_size, after);
     if (!page) {
@@ -236,10 +260,13 @@ rpc_result<std::string> list(const ipc::request& r, const method_env& env,
         return to_answer(page.err());
     }
     auto answer = list_answer(*page, env, id);
-    if (!answer.more) {
-        snapshots.close(id);  // the last page: the snapshot has served its listing
+    if (!answer || !answer->more) {
+        snapshots.close(id);  // the last page (or one that cannot be answered) ends the snapshot
     }
-    return std::move(answer.text);
+    if (!answer) {
+        return std::move(answer).err();
+    }
+    return std::move(answer->text);
 }
 
 // Whether a read must wait for local writes not yet committed (by the store's writer thread)

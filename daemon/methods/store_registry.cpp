@@ -1,6 +1,6 @@
 #include "methods/store_registry.hpp"
 
-#include "rpc/describe.hpp"
+#include <mps3/ipc/excerpt.hpp>
 
 namespace mps3::daemon {
 
@@ -18,11 +18,11 @@ ipc::rpc_result<named_store*> store_registry::find(std::optional<std::string_vie
     }
     std::string known;
     for (const auto& s : stores_) {
-        known += (known.empty() ? "" : ", ") + ipc::detail::quoted_excerpt(s.name);
+        known += (known.empty() ? "" : ", ") + ipc::quoted_excerpt(s.name);
     }
     return ipc::rpc_error(
         ipc::rpc_code::unknown_store,
-        "Unknown store: " + ipc::detail::quoted_excerpt(*name) + " (configured: " + known + ")");
+        "Unknown store: " + ipc::quoted_excerpt(*name) + " (configured: " + known + ")");
 }
 
 }  // namespace mps3::daemon

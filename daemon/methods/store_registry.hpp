@@ -2,7 +2,7 @@
 // the first one (the only one, in the common case).
 #pragma once
 
-#include "rpc/rpc_result.hpp"
+#include <mps3/ipc/rpc_result.hpp>
 
 #include <mps3/store.hpp>
 

@@ -1,10 +1,10 @@
 // subscribe / unsubscribe and the `changed` notifications. A subscription belongs to its
 // connection (the session keeps the store's subscription alive) and ends with it, with
-// unsubscribe, or when the client falls behind (`lagged`, see ipc/src/server/session.hpp).
+// unsubscribe, or when the client falls behind (`lagged`, see mps3/ipc/connection.hpp).
 #include "methods/method_env.hpp"
 
-#include "rpc/json_builder.hpp"
-#include "rpc/response.hpp"
+#include <mps3/ipc/json_builder.hpp>
+#include <mps3/ipc/response.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -19,8 +19,8 @@ namespace mps3::daemon::methods_detail {
 namespace {
 
 namespace asio = boost::asio;
+using ipc::json_builder;
 using ipc::rpc_result;
-using ipc::detail::json_builder;
 
 // Replay reads the change log in pages, so a long absence does not load it all at once.
 constexpr std::size_t replay_page = 512;
@@ -41,7 +41,7 @@ struct key_filter {
     }
 };
 
-struct store_subscription final : ipc::session::attachment {
+struct store_subscription final : ipc::connection::attachment {
     explicit store_subscription(mps3::subscription s) : sub(std::move(s)) {}
     mps3::subscription sub;
 };
@@ -67,7 +67,7 @@ std::optional<std::string> changed_line(std::uint64_t subscription_id, const cha
     return ipc::notification_line("changed", params.str());
 }
 
-void deliver(const std::weak_ptr<ipc::session>& connection, std::uint64_t subscription_id,
+void deliver(const std::weak_ptr<ipc::connection>& connection, std::uint64_t subscription_id,
              const change_event& c) {
     auto s = connection.lock();
     if (!s) {
@@ -80,7 +80,7 @@ void deliver(const std::weak_ptr<ipc::session>& connection, std::uint64_t subscr
 
 // Sends the changes in (after, until] from the change log, page by page, pacing itself to
 // the client; then the live changes held meanwhile, and opens the gate to live delivery.
-asio::awaitable<void> replay(std::weak_ptr<ipc::session> weak_connection,
+asio::awaitable<void> replay(std::weak_ptr<ipc::connection> weak_connection,
                              std::shared_ptr<live_gate> gate, std::uint64_t id, key_filter filter,
                              mps3::store* target, std::uint64_t after, std::uint64_t until,
                              method_env env) {
@@ -129,7 +129,7 @@ asio::awaitable<void> replay(std::weak_ptr<ipc::session> weak_connection,
 }
 
 void subscribe(const ipc::request& r, ipc::reply& answer, const method_env& env,
-               const std::weak_ptr<ipc::session>& weak_connection) {
+               const std::weak_ptr<ipc::connection>& weak_connection) {
     const auto args = r.args();
     if (auto unknown = args.only({"key", "prefix", "since", "store"})) {
         return answer.error(*unknown);
@@ -139,16 +139,16 @@ void subscribe(const ipc::request& r, ipc::reply& answer, const method_env& env,
     auto prefix = args.optional_string("prefix");
     auto since = args.optional_int("since", 0);
     if (!target) {
-        return answer.error(target.error());
+        return answer.error(target.err());
     }
     if (!key) {
-        return answer.error(key.error());
+        return answer.error(key.err());
     }
     if (!prefix) {
-        return answer.error(prefix.error());
+        return answer.error(prefix.err());
     }
     if (!since) {
-        return answer.error(since.error());
+        return answer.error(since.err());
     }
     if (key->has_value() == prefix->has_value()) {
         return answer.error(ipc::params::invalid("key", "exactly one of 'key' or 'prefix'",
@@ -179,7 +179,16 @@ void subscribe(const ipc::request& r, ipc::reply& answer, const method_env& env,
     // attach the store's to it (nothing else runs in between, one thread).
     auto holder = std::make_unique<store_subscription>(mps3::subscription());
     auto* slot = holder.get();
-    const auto id = connection->open_subscription(start_seq, std::move(holder));
+    const auto opened = connection->open_subscription(start_seq, std::move(holder));
+    if (!opened) {
+        const auto max = connection->max_subscriptions();
+        return answer.error(ipc::rpc_error(
+            ipc::rpc_code::limit_exceeded,
+            "Limit exceeded: this connection already has " + std::to_string(max) +
+                " subscriptions (max_subscriptions_per_connection); unsubscribe one first",
+            "{\"maxSubscriptionsPerConnection\":" + std::to_string(max) + "}"));
+    }
+    const auto id = *opened;
     const auto max_held = env.max_held_changes;
     auto live = [weak_connection, gate, id, max_held](const change_event& c) {
         if (gate->open) {
@@ -211,14 +220,14 @@ void subscribe(const ipc::request& r, ipc::reply& answer, const method_env& env,
 }
 
 rpc_result<std::string> unsubscribe(const ipc::request& r,
-                                    const std::weak_ptr<ipc::session>& weak_connection) {
+                                    const std::weak_ptr<ipc::connection>& weak_connection) {
     const auto args = r.args();
     if (auto unknown = args.only({"subscription"})) {
         return *unknown;
     }
     auto id = args.required_int("subscription", 1);
     if (!id) {
-        return std::move(id).error();
+        return std::move(id).err();
     }
     auto connection = weak_connection.lock();
     if (!connection || !connection->close_subscription(static_cast<std::uint64_t>(*id))) {
@@ -232,9 +241,9 @@ rpc_result<std::string> unsubscribe(const ipc::request& r,
 }  // namespace
 
 void install_subscription_methods(ipc::dispatcher& methods,
-                                  const std::shared_ptr<ipc::session>& connection,
+                                  const std::shared_ptr<ipc::connection>& connection,
                                   const method_env& env) {
-    std::weak_ptr<ipc::session> weak = connection;
+    std::weak_ptr<ipc::connection> weak = connection;
     methods.add("subscribe",
                 [env, weak](const ipc::request& r, ipc::reply& a) { subscribe(r, a, env, weak); });
     methods.add_sync("unsubscribe", [weak](const ipc::request& r) { return unsubscribe(r, weak); });

@@ -3,7 +3,7 @@
 #include "build_info.hpp"
 #include "methods/method_env.hpp"
 
-#include "rpc/json_builder.hpp"
+#include <mps3/ipc/json_builder.hpp>
 
 #include <string>
 

@@ -5,8 +5,7 @@
 // share the next transaction and its fsync.
 #include "methods/method_env.hpp"
 
-#include "rpc/describe.hpp"
-#include "rpc/json_builder.hpp"
+#include <mps3/ipc/json_builder.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -32,7 +31,7 @@ struct write_mode {
 rpc_result<write_mode> mode_of(const ipc::params& args, const method_env& env) {
     auto await = args.optional_string("await");
     if (!await) {
-        return std::move(await).error();
+        return std::move(await).err();
     }
     write_mode mode;
     if (await->has_value()) {
@@ -45,14 +44,14 @@ rpc_result<write_mode> mode_of(const ipc::params& args, const method_env& env) {
     }
     auto timeout = timeout_of(args, env);
     if (!timeout) {
-        return std::move(timeout).error();
+        return std::move(timeout).err();
     }
     mode.timeout = *timeout;
     return mode;
 }
 
 std::string seq_result(std::uint64_t seq) {
-    ipc::detail::json_builder out;
+    ipc::json_builder out;
     out.begin_object().key("seq").uinteger(seq).end_object();
     return out.str();
 }
@@ -110,15 +109,15 @@ rpc_result<write_op> op_of(const rapidjson::Value& op, std::size_t index, const 
     }
     auto key = fields.required_string("key");
     if (!key) {
-        return located(std::move(key).error());
+        return located(std::move(key).err());
     }
     auto value = fields.optional_value("value");
     auto del = fields.optional_bool("delete");
     if (!value) {
-        return located(std::move(value).error());
+        return located(std::move(value).err());
     }
     if (!del) {
-        return located(std::move(del).error());
+        return located(std::move(del).err());
     }
     if (*value != nullptr && del->has_value()) {
         return ipc::params::invalid("ops", "either 'value' or 'delete'",
@@ -137,7 +136,7 @@ rpc_result<write_op> op_of(const rapidjson::Value& op, std::size_t index, const 
     }
     auto text = value_text(**value, "value", env);
     if (!text) {
-        return located(std::move(text).error());
+        return located(std::move(text).err());
     }
     return write_op{std::string(*key), std::move(*text)};
 }
@@ -152,20 +151,20 @@ void put(const ipc::request& r, ipc::reply& answer, const method_env& env) {
     auto value = args.required_value("value");
     auto mode = mode_of(args, env);
     if (!target) {
-        return answer.error(target.error());
+        return answer.error(target.err());
     }
     if (!key) {
-        return answer.error(key.error());
+        return answer.error(key.err());
     }
     if (!value) {
-        return answer.error(value.error());
+        return answer.error(value.err());
     }
     if (!mode) {
-        return answer.error(mode.error());
+        return answer.error(mode.err());
     }
     auto text = value_text(**value, "value", env);
     if (!text) {
-        return answer.error(text.error());
+        return answer.error(text.err());
     }
     std::vector<write_op> ops;
     ops.push_back({.key = std::string(*key), .value = std::move(*text)});
@@ -181,13 +180,13 @@ void put_all(const ipc::request& r, ipc::reply& answer, const method_env& env) {
     auto ops = args.required_array("ops");
     auto mode = mode_of(args, env);
     if (!target) {
-        return answer.error(target.error());
+        return answer.error(target.err());
     }
     if (!ops) {
-        return answer.error(ops.error());
+        return answer.error(ops.err());
     }
     if (!mode) {
-        return answer.error(mode.error());
+        return answer.error(mode.err());
     }
     const auto& list = **ops;
     if (list.Empty() || list.Size() > env.limits.max_keys_per_call) {
@@ -202,7 +201,7 @@ void put_all(const ipc::request& r, ipc::reply& answer, const method_env& env) {
     for (rapidjson::SizeType i = 0; i < list.Size(); ++i) {
         auto op = op_of(list[i], i, env);
         if (!op) {
-            return answer.error(op.error());
+            return answer.error(op.err());
         }
         total_bytes += op->key.size() + (op->value ? op->value->size() : 0);
         batch.push_back(std::move(*op));
@@ -227,13 +226,13 @@ void remove(const ipc::request& r, ipc::reply& answer, const method_env& env) {
     auto key = args.required_string("key");
     auto mode = mode_of(args, env);
     if (!target) {
-        return answer.error(target.error());
+        return answer.error(target.err());
     }
     if (!key) {
-        return answer.error(key.error());
+        return answer.error(key.err());
     }
     if (!mode) {
-        return answer.error(mode.error());
+        return answer.error(mode.err());
     }
     std::vector<write_op> ops;
     ops.push_back({.key = std::string(*key), .value = std::nullopt});
@@ -277,16 +276,16 @@ void move(const ipc::request& r, ipc::reply& answer, const method_env& env) {
     auto to = args.required_string("to");
     auto mode = mode_of(args, env);
     if (!target) {
-        return answer.error(target.error());
+        return answer.error(target.err());
     }
     if (!from) {
-        return answer.error(from.error());
+        return answer.error(from.err());
     }
     if (!to) {
-        return answer.error(to.error());
+        return answer.error(to.err());
     }
     if (!mode) {
-        return answer.error(mode.error());
+        return answer.error(mode.err());
     }
     if (*from == *to) {
         return answer.error(ipc::params::invalid("to", "a key other than 'from'",

@@ -3,13 +3,17 @@
 // figure is measured on mps3d, then at once on Redis, and printed with the ratio mps3d/Redis.
 //
 //   build/tests/bench/mps3_bench_local [--quick] [--json FILE] [--seconds 5] [--warmup 1]
-//                                      [--keys 1000] [--seed N] [--offline]
+//                                      [--keys 1000] [--seed N] [--offline] [--only IDS]
+//                                      [--flood-mib 1024] [--idle-connections 1000]
 //
 //   get, 1 / 8 / 64 connections, one request in flight per connection (closed loop);
 //   get, 8 connections pipelined 16 deep;
 //   durable put, 1 and 8 connections: mps3d with `sync = full` (fsync per acknowledged write)
 //     against SET on a Redis with `appendonly yes`, `appendfsync always`;
-//   get at 8 connections while 8 other connections do durable puts: the gets' p99.
+//   get at 8 connections while 8 other connections do durable puts: the gets' p99;
+//   memory (issue 11): peak RSS while a client writes 1 GiB of pipelined writes and never reads
+//     an answer (rss-flood), and RSS per idle connection over 1,000 (rss-idle); on a fresh
+//     offline mps3d and on the plain Redis (memory_figures.hpp). Quick: 64 MiB, 200.
 //
 // The servers: a real s3rver (tests/servers, as every end-to-end test) and a real mps3d with one
 // store in it (sync = full, the default, written out; poll 1 s, the default); two redis-server
@@ -36,6 +40,7 @@
 #include "bucket_tools.hpp"
 #include "child_process.hpp"
 #include "daemon_process.hpp"
+#include "memory_figures.hpp"
 #include "process_stats.hpp"
 #include "raw_socket.hpp"
 #include "test_server.hpp"
@@ -94,6 +99,8 @@ struct bench_options {
     std::size_t keys = 1000;
     std::uint64_t seed = 0;
     bool offline = false;  // mps3d --offline: no uploads to s3rver during the run
+    std::uint64_t flood_bytes = std::uint64_t{1} << 30;  // rss-flood: offered, never read
+    std::size_t idle_connections = 1000;                 // rss-idle
 };
 
 std::string fmt(double v, int decimals = 1) {
@@ -708,6 +715,187 @@ void print_table(const std::vector<figure>& figures, const std::string& redis_v)
     std::fflush(stdout);
 }
 
+// ---- Memory figures (issue 11) ------------------------------------------------------------------
+
+// rss-flood: a client writes flood_bytes of pipelined writes (64 KiB values over 1,000 keys)
+// and never reads an answer; rss-idle: idle_connections connections, each served once, then
+// idle. On mps3d a fresh daemon of its own, offline (writes queue in the replica: the figure is
+// the socket's memory, not s3rver's upload speed), with the default limits; on the plain Redis
+// (no persistence), which holds its values in memory and reads whatever a client sends.
+const std::vector<std::string> memory_ids = {"rss-flood", "rss-idle"};
+constexpr std::size_t flood_value_bytes = 64 * 1024;
+constexpr std::size_t flood_keys = 1000;
+
+struct memory_figure {
+    std::string id;
+    std::string title;
+    std::optional<flood_result> mps3d_flood, redis_flood;
+    std::optional<idle_result> mps3d_idle, redis_idle;
+};
+
+std::string mib_text(std::uint64_t bytes) {
+    return fmt(static_cast<double>(bytes) / (1024.0 * 1024.0)) + " MiB";
+}
+
+std::string flood_text(const flood_result& r) {
+    return "peak " + mib_text(r.rss_peak) + (r.exact_peak ? "" : " (sampled)") + " from " +
+           mib_text(r.rss_before) + "; took " + mib_text(r.accepted) + " of " +
+           mib_text(r.offered) + " in " + fmt(r.seconds) + " s" +
+           (r.stalled ? ", then stopped reading" : "") + "; " + mib_text(r.rss_after) + " after";
+}
+
+std::string idle_text(const idle_result& r) {
+    return fmt(r.bytes_per_connection() / 1024.0) + " KiB per connection (" +
+           mib_text(r.rss_before) + " -> " + mib_text(r.rss_open) + "; " + mib_text(r.rss_closed) +
+           " after closing)";
+}
+
+std::string memory_cell(const memory_figure& f, bool mps3d) {
+    const auto& fl = mps3d ? f.mps3d_flood : f.redis_flood;
+    const auto& id = mps3d ? f.mps3d_idle : f.redis_idle;
+    return fl ? flood_text(*fl) : id ? idle_text(*id) : std::string("-");
+}
+
+void print_memory_table(const std::vector<memory_figure>& figures, const std::string& redis_v) {
+    if (figures.empty()) {
+        return;
+    }
+    std::printf("\n| memory | mps3d | Redis %s |\n|---|---|---|\n", redis_v.c_str());
+    for (const auto& f : figures) {
+        std::printf("| %s | %s | %s |\n", f.title.c_str(), memory_cell(f, true).c_str(),
+                    memory_cell(f, false).c_str());
+    }
+    std::fflush(stdout);
+}
+
+void write_flood(json_report_writer& w, const flood_result& r) {
+    w.StartObject();
+    w.Key("offeredBytes");
+    w.Uint64(r.offered);
+    w.Key("acceptedBytes");
+    w.Uint64(r.accepted);
+    w.Key("stalled");
+    w.Bool(r.stalled);
+    w.Key("seconds");
+    w.Double(r.seconds);
+    w.Key("rssBeforeBytes");
+    w.Uint64(r.rss_before);
+    w.Key("rssPeakBytes");
+    w.Uint64(r.rss_peak);
+    w.Key("rssPeakExact");
+    w.Bool(r.exact_peak);
+    w.Key("rssAfterBytes");
+    w.Uint64(r.rss_after);
+    w.EndObject();
+}
+
+void write_idle(json_report_writer& w, const idle_result& r) {
+    w.StartObject();
+    w.Key("connections");
+    w.Uint64(r.connections);
+    w.Key("rssBeforeBytes");
+    w.Uint64(r.rss_before);
+    w.Key("rssOpenBytes");
+    w.Uint64(r.rss_open);
+    w.Key("rssClosedBytes");
+    w.Uint64(r.rss_closed);
+    w.Key("bytesPerConnection");
+    w.Double(r.bytes_per_connection());
+    w.EndObject();
+}
+
+void write_memory(json_report_writer& w, const std::vector<memory_figure>& figures) {
+    w.Key("memory");
+    w.StartArray();
+    for (const auto& f : figures) {
+        w.StartObject();
+        w.Key("id");
+        w.String(f.id.c_str());
+        w.Key("title");
+        w.String(f.title.c_str());
+        for (const bool mps3d : {true, false}) {
+            w.Key(mps3d ? "mps3d" : "redis");
+            const auto& fl = mps3d ? f.mps3d_flood : f.redis_flood;
+            const auto& id = mps3d ? f.mps3d_idle : f.redis_idle;
+            if (fl) {
+                write_flood(w, *fl);
+            } else if (id) {
+                write_idle(w, *id);
+            } else {
+                w.Null();
+            }
+        }
+        w.EndObject();
+    }
+    w.EndArray();
+}
+
+std::string flood_put_line(std::size_t i) {
+    static const std::string value = "\"" + std::string(flood_value_bytes, 'm') + "\"";
+    return R"({"jsonrpc":"2.0","id":)" + std::to_string(i) +
+           R"(,"method":"put","params":{"key":"flood/)" + std::to_string(i % flood_keys) +
+           R"(","value":)" + value + "}}\n";
+}
+
+std::string flood_set_command(std::size_t i) {
+    static const std::string value(flood_value_bytes, 'm');
+    return resp_command({"SET", "flood:" + std::to_string(i % flood_keys), value});
+}
+
+const std::string mps3d_ping = R"({"jsonrpc":"2.0","id":1,"method":"status"})"
+                               "\n";
+const std::string redis_ping = resp_command({"PING"});
+
+void run_memory_figures(const bench_options& o, const test_server& server,
+                        const std::filesystem::path& dir, const redis_process& redis,
+                        const std::vector<std::string>& ids, std::vector<memory_figure>& figures,
+                        std::vector<std::string>& failures) {
+    if (ids.empty()) {
+        return;
+    }
+    const auto bucket = unique_bucket("bench-memory");
+    create_bucket_now(server, bucket);
+    daemon_options dopt{bucket, "manifest.json", dir / "mps3d-memory"};
+    dopt.store_config = {"sync = full"};
+    dopt.offline = true;
+    daemon_process daemon(server, dopt);
+    daemon.start();
+    const auto stall = o.quick ? 1s : 2s;
+    for (const auto& id : ids) {
+        try {
+            memory_figure f{id, "", {}, {}, {}, {}};
+            if (id == "rss-flood") {
+                f.title = mib_text(o.flood_bytes) + " of pipelined writes, answers never read";
+                f.mps3d_flood = flood(daemon.socket(), daemon.pid(), flood_put_line, o.flood_bytes,
+                                      stall, mps3d_ping, "\"result\"");
+                f.redis_flood = flood(redis.socket(), redis.pid(), flood_set_command, o.flood_bytes,
+                                      stall, redis_ping, "+PONG");
+                std::printf("%s\n  mps3d: %s\n  redis: %s\n", f.title.c_str(),
+                            flood_text(*f.mps3d_flood).c_str(), flood_text(*f.redis_flood).c_str());
+            } else {
+                f.title = std::to_string(o.idle_connections) + " idle connections";
+                f.mps3d_idle = idle_connections(daemon.socket(), daemon.pid(), o.idle_connections,
+                                                mps3d_ping, "\"result\"");
+                f.redis_idle = idle_connections(redis.socket(), redis.pid(), o.idle_connections,
+                                                redis_ping, "+PONG");
+                std::printf("%s\n  mps3d: %s\n  redis: %s\n", f.title.c_str(),
+                            idle_text(*f.mps3d_idle).c_str(), idle_text(*f.redis_idle).c_str());
+            }
+            std::fflush(stdout);
+            figures.push_back(std::move(f));
+        } catch (const std::exception& e) {
+            failures.push_back(id + ": " + e.what());
+            std::printf("!! %s failed: %s\n", id.c_str(), e.what());
+            std::fflush(stdout);
+        }
+    }
+    // Offline, it stops with its writes queued: exit 3 is the clean stop here.
+    if (const auto stopped = daemon.stop(); !stopped || (*stopped != 0 && *stopped != 3)) {
+        failures.push_back("the memory figures' mps3d did not stop cleanly; its log:\n" +
+                           daemon.log());
+    }
+}
+
 void write_run(rapidjson::PrettyWriter<rapidjson::StringBuffer>& w, const run_result& r) {
     w.StartObject();
     w.Key("groups");
@@ -749,7 +937,8 @@ void write_run(rapidjson::PrettyWriter<rapidjson::StringBuffer>& w, const run_re
 }
 
 void write_json(const bench_options& o, const std::string& redis_v,
-                const std::vector<figure>& figures, const std::vector<std::string>& failures) {
+                const std::vector<figure>& figures, const std::vector<memory_figure>& memory,
+                const std::vector<std::string>& failures) {
     rapidjson::StringBuffer out;
     rapidjson::PrettyWriter<rapidjson::StringBuffer> w(out);
     w.StartObject();
@@ -788,6 +977,7 @@ void write_json(const bench_options& o, const std::string& redis_v,
         w.EndObject();
     }
     w.EndArray();
+    write_memory(w, memory);
     mps3::test::finish_json_report(w, out, failures, o.json_file);
 }
 
@@ -810,7 +1000,8 @@ void check(const std::string& who, const run_result& r) {
 // when it returns. A figure that fails is recorded and the next one is tried.
 void run_figures(const bench_options& o, const std::string& redis_program,
                  const std::filesystem::path& dir, const std::vector<figure_spec>& specs,
-                 std::vector<figure>& figures, std::vector<std::string>& failures) {
+                 const std::vector<std::string>& memory, std::vector<figure>& figures,
+                 std::vector<memory_figure>& memory_figures, std::vector<std::string>& failures) {
     test_server server("s3rver");
     const auto bucket = unique_bucket("bench-local");
     create_bucket_now(server, bucket);
@@ -850,6 +1041,7 @@ void run_figures(const bench_options& o, const std::string& redis_program,
             std::fflush(stdout);
         }
     }
+    run_memory_figures(o, server, dir, redis_plain, memory, memory_figures, failures);
     settle(daemon, o);
     // Exit 3: stopped with writes queued, which is what an offline daemon does (clean).
     if (const auto stopped = daemon.stop();
@@ -885,25 +1077,50 @@ int main(int argc, char** argv) {
                  "start mps3d --offline: writes queue, nothing is uploaded to s3rver");
     std::vector<std::string> only;
     app.add_option("--only", only,
-                   "measure only these figures (ids: get1 get8 get64 get8p16 put1 put8 mixed), "
-                   "e.g. to profile one")
+                   "measure only these figures (ids: get1 get8 get64 get8p16 put1 put8 mixed "
+                   "rss-flood rss-idle), e.g. to profile one")
         ->delimiter(',');
+    auto* flood_mib =
+        app.add_option("--flood-mib", o.flood_bytes,
+                       "rss-flood: MiB of writes offered without reading (default 1024; quick 64)")
+            ->check(CLI::Range(1, 1 << 20));
+    auto* idle = app.add_option("--idle-connections", o.idle_connections,
+                                "rss-idle: connections (default 1000; quick 200)")
+                     ->check(CLI::Range(1, 60000));
     CLI11_PARSE(app, argc, argv);
     if (o.quick) {
         o.seconds = seconds->count() > 0 ? o.seconds : 1;
         o.warmup = warmup->count() > 0 ? o.warmup : 0.2;
     }
+    if (flood_mib->count() > 0) {
+        o.flood_bytes <<= 20;  // given in MiB
+    } else if (o.quick) {
+        o.flood_bytes = std::uint64_t{64} << 20;
+    }
+    if (idle->count() == 0 && o.quick) {
+        o.idle_connections = 200;
+    }
+    // Room for the idle connections' descriptors (and the daemon's: it raises its own).
+    rlimit files{};
+    if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &files);
+    }
 
     const auto started = steady::now();
     std::vector<figure> figures;
+    std::vector<memory_figure> memory_figures;
     std::vector<std::string> failures;
     std::string redis_v = "?";
     auto specs = figure_specs();
+    auto memory = memory_ids;
     if (!only.empty()) {
-        std::erase_if(specs, [&](const figure_spec& spec) {
-            return std::find(only.begin(), only.end(), spec.id) == only.end();
-        });
-        if (specs.empty()) {
+        const auto not_named = [&](const std::string& id) {
+            return std::find(only.begin(), only.end(), id) == only.end();
+        };
+        std::erase_if(specs, [&](const figure_spec& spec) { return not_named(spec.id); });
+        std::erase_if(memory, not_named);
+        if (specs.empty() && memory.empty()) {
             std::fprintf(stderr, "--only names no figure\n");
             return 2;
         }
@@ -920,7 +1137,7 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
         const auto dir = make_temp_dir("bench-local");
         try {
-            run_figures(o, redis_program, dir, specs, figures, failures);
+            run_figures(o, redis_program, dir, specs, memory, figures, memory_figures, failures);
         } catch (...) {
             std::error_code ignored;
             std::filesystem::remove_all(dir, ignored);
@@ -933,19 +1150,23 @@ int main(int argc, char** argv) {
         std::printf("!! %s\n", e.what());
     }
 
-    if (figures.size() < specs.size() && failures.empty()) {
-        failures.push_back("only " + std::to_string(figures.size()) + " figures produced");
+    if ((figures.size() < specs.size() || memory_figures.size() < memory.size()) &&
+        failures.empty()) {
+        failures.push_back("only " + std::to_string(figures.size() + memory_figures.size()) +
+                           " figures produced");
     }
     print_table(figures, redis_v);
+    print_memory_table(memory_figures, redis_v);
     if (!o.json_file.empty()) {
         try {
-            write_json(o, redis_v, figures, failures);
+            write_json(o, redis_v, figures, memory_figures, failures);
         } catch (const std::exception& e) {
             failures.push_back(e.what());
         }
     }
     std::printf(
-        "\n%zu of %zu figures in %.0f s; %s\n", figures.size(), specs.size(),
+        "\n%zu of %zu figures in %.0f s; %s\n", figures.size() + memory_figures.size(),
+        specs.size() + memory.size(),
         std::chrono::duration<double>(steady::now() - started).count(),
         failures.empty() ? "all produced, every answer a success" : "FAILED (see !! lines)");
     return failures.empty() ? 0 : 1;

@@ -9,8 +9,8 @@
 // returns its params unchanged.
 #include "fuzz_check.hpp"
 
-#include "rpc/dispatcher.hpp"
-#include "rpc/json_builder.hpp"
+#include <mps3/ipc/dispatcher.hpp>
+#include <mps3/ipc/json_builder.hpp>
 
 #include <mps3/ipc/client.hpp>
 #include <mps3/ipc/line_splitter.hpp>
@@ -102,11 +102,11 @@ struct fixture {
             }
             const auto a = args.required_int("a", -(std::int64_t{1} << 52), std::int64_t{1} << 52);
             if (!a) {
-                return a.error();
+                return a.err();
             }
             const auto b = args.optional_int("b", -1000, 1000);
             if (!b) {
-                return b.error();
+                return b.err();
             }
             return std::to_string(*a + b->value_or(0));
         });

@@ -7,8 +7,8 @@
 // the client codec reads back with the same code; only() refuses exactly the unknown names.
 #include "fuzz_check.hpp"
 
-#include "rpc/params.hpp"
-#include "rpc/response.hpp"
+#include <mps3/ipc/params.hpp>
+#include <mps3/ipc/response.hpp>
 
 #include <mps3/ipc/client.hpp>
 
@@ -46,20 +46,20 @@ void check_getter(const rapidjson::Value* found, bool readable, Required require
     const auto o = optional();
     if (!readable) {  // not an object, or the name given twice
         FUZZ_CHECK(!r && !o);
-        check_refusal(r.error());
-        check_refusal(o.error());
+        check_refusal(r.err());
+        check_refusal(o.err());
         return;
     }
     if (found == nullptr) {
         FUZZ_CHECK(!r && o && is_empty(*o));
-        check_refusal(r.error());
+        check_refusal(r.err());
         return;
     }
     const bool ok = fits(*found);
     FUZZ_CHECK(static_cast<bool>(r) == ok && static_cast<bool>(o) == ok);
     if (!ok) {
-        check_refusal(r.error());
-        check_refusal(o.error());
+        check_refusal(r.err());
+        check_refusal(o.err());
     }
 }
 

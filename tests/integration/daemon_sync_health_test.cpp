@@ -81,6 +81,30 @@ TEST_CASE("mps3d: a configuration no retry can fix exits 2 at start, naming the 
                           std::string::npos,
                       r.err);
     }
+    SUBCASE("a limit out of its range, in the configuration file") {
+        const auto conf = t.dir / "limits.conf";
+        std::ofstream(conf) << "[daemon]\nmax_connections = 0\n[store \"notes\"]\nendpoint = "
+                            << endpoint << "\nbucket = notes-bucket\n";
+        const auto r = t.run({"--config", conf.string()});
+        CHECK_MESSAGE(r.exit_code == 2, r.err);
+        CHECK_MESSAGE(
+            r.err.find(conf.string() + ": line 2: max_connections: expected a whole "
+                                       "number from 1 to 65536, not '0'") != std::string::npos,
+            r.err);
+        CHECK(t.nothing_created());
+    }
+    SUBCASE("limits that disagree: an answer too small for the largest value") {
+        const auto conf = t.dir / "limits.conf";
+        std::ofstream(conf) << "[daemon]\nmax_value_bytes = 100000\nmax_answer_bytes = 100000\n"
+                            << "[store \"notes\"]\nendpoint = " << endpoint
+                            << "\nbucket = notes-bucket\n";
+        const auto r = t.run({"--config", conf.string()});
+        CHECK_MESSAGE(r.exit_code == 2, r.err);
+        CHECK_MESSAGE(r.err.find("max_answer_bytes (100000) must be at least max_value_bytes") !=
+                          std::string::npos,
+                      r.err);
+        CHECK(t.nothing_created());
+    }
     SUBCASE("a bucket name S3 refuses, in the configuration file") {
         const auto conf = t.dir / "bad.conf";
         std::ofstream(conf) << "[store \"notes\"]\nendpoint = " << endpoint

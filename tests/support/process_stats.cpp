@@ -49,6 +49,40 @@ double cpu_seconds(const std::vector<pid_t>& pids) {
     return sum;
 }
 
+namespace {
+
+// A "Name:   1234 kB" line of /proc/PID/status, in bytes.
+std::uint64_t status_kib_field(pid_t pid, const std::string& name) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.starts_with(name + ":")) {
+            std::istringstream fields(line.substr(name.size() + 1));
+            std::uint64_t kib = 0;
+            fields >> kib;
+            return kib * 1024;
+        }
+    }
+    return 0;
+}
+
+}  // namespace
+
+std::uint64_t rss_bytes(pid_t pid) {
+    return status_kib_field(pid, "VmRSS");
+}
+
+std::uint64_t peak_rss_bytes(pid_t pid) {
+    return status_kib_field(pid, "VmHWM");
+}
+
+bool reset_peak_rss(pid_t pid) {
+    std::ofstream out("/proc/" + std::to_string(pid) + "/clear_refs");
+    out << "5";
+    out.flush();
+    return static_cast<bool>(out);
+}
+
 std::vector<pid_t> server_pids(const test_server& server) {
     const auto& url = server.endpoint_url();
     const auto port = url.substr(url.rfind(':') + 1);

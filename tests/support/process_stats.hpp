@@ -17,6 +17,15 @@ double cpu_seconds(pid_t pid);
 /// The sum over several processes.
 double cpu_seconds(const std::vector<pid_t>& pids);
 
+/// Resident memory of a process now (VmRSS), in bytes; 0 when it is gone.
+std::uint64_t rss_bytes(pid_t pid);
+/// The most resident memory the process has had (VmHWM), in bytes, since it started or since
+/// the last reset_peak_rss; 0 when it is gone.
+std::uint64_t peak_rss_bytes(pid_t pid);
+/// Starts a new peak (writes 5 to /proc/PID/clear_refs; our own processes only). False when the
+/// kernel refused, and peak_rss_bytes then still counts from the start.
+bool reset_peak_rss(pid_t pid);
+
 /// The processes of a test server: s3rver's one Node process (its command line names the port),
 /// or RGW's radosgw, ceph-osd and ceph-mon (a bench starts one cluster).
 std::vector<pid_t> server_pids(const test_server& server);

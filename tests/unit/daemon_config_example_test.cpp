@@ -91,7 +91,13 @@ TEST_CASE("config example: config/mps3d.conf parses as shipped, with its two sto
     CHECK(settings.state_dir == defaults.state_dir);
     CHECK(settings.level == log_level::info);
     CHECK_FALSE(settings.start_offline);
+    CHECK(settings.max_connections == defaults.max_connections);
+    CHECK(settings.max_subscriptions_per_connection == defaults.max_subscriptions_per_connection);
+    CHECK(settings.max_value_bytes == defaults.max_value_bytes);
     CHECK(settings.max_frame_bytes == defaults.max_frame_bytes);
+    CHECK(settings.max_queued_notifications == defaults.max_queued_notifications);
+    CHECK(settings.max_queued_bytes == defaults.max_queued_bytes);
+    CHECK(settings.max_answer_bytes == defaults.max_answer_bytes);
     CHECK(settings.allowed_uids.empty());
     CHECK(settings.allowed_gids.empty());
     CHECK(settings.observability.metrics_listen.empty());  // metrics are off by default
@@ -149,6 +155,12 @@ TEST_CASE("config example: it shows every key mps3d accepts, and only those") {
                                                "log_level",
                                                "offline",
                                                "max_frame_bytes",
+                                               "max_connections",
+                                               "max_subscriptions_per_connection",
+                                               "max_value_bytes",
+                                               "max_queued_notifications",
+                                               "max_queued_bytes",
+                                               "max_answer_bytes",
                                                "allowed_uids",
                                                "allowed_gids",
                                                "credentials_check_interval_ms",

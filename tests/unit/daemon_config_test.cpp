@@ -142,6 +142,59 @@ TEST_CASE("bad configs are refused with the line and the key") {
     check_each_refused(cases);
 }
 
+TEST_CASE("the [daemon] limits are set from the file, each within its range") {
+    auto s = default_settings({}, false, 1);
+    REQUIRE(apply_config_text(s, R"(
+[daemon]
+max_connections = 10
+max_subscriptions_per_connection = 3
+max_value_bytes = 1000
+max_frame_bytes = 2048
+max_queued_notifications = 5
+max_queued_bytes = 8192
+max_answer_bytes = 65536
+)")
+                .has_value());
+    CHECK(s.max_connections == 10);
+    CHECK(s.max_subscriptions_per_connection == 3);
+    CHECK(s.max_value_bytes == 1000);
+    CHECK(s.max_frame_bytes == 2048);
+    CHECK(s.max_queued_notifications == 5);
+    CHECK(s.max_queued_bytes == 8192);
+    CHECK(s.max_answer_bytes == 65536);
+
+    // Zero would refuse everything; each bound is named with its range.
+    const std::pair<const char*, const char*> cases[] = {
+        {"[daemon]\nmax_connections = 0\n",
+         "line 2: max_connections: expected a whole number "
+         "from 1 to 65536"},
+        {"[daemon]\nmax_connections = 65537\n", "line 2: max_connections"},
+        {"[daemon]\nmax_subscriptions_per_connection = 0\n",
+         "line 2: max_subscriptions_per_connection"},
+        {"[daemon]\nmax_value_bytes = 63\n", "line 2: max_value_bytes"},
+        {"[daemon]\nmax_value_bytes = 8MiB\n", "line 2: max_value_bytes"},
+        {"[daemon]\nmax_frame_bytes = 1023\n", "line 2: max_frame_bytes"},
+        {"[daemon]\nmax_queued_notifications = -1\n", "line 2: max_queued_notifications"},
+        {"[daemon]\nmax_queued_bytes = 4095\n", "line 2: max_queued_bytes"},
+        {"[daemon]\nmax_answer_bytes = 4294967297\n", "line 2: max_answer_bytes"},
+    };
+    check_each_refused(cases);
+}
+
+TEST_CASE("finalize: max_answer_bytes leaves room to read back the largest value") {
+    auto s = default_settings({}, false, 1);
+    s.stores.push_back({.name = "x", .bucket = "b"});
+    s.max_value_bytes = 100'000;
+    s.max_answer_bytes = 100'000;
+    auto refused = finalize(s);
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.err().message.find("max_answer_bytes (100000) must be at least "
+                                     "max_value_bytes (100000) + 4096") != std::string::npos);
+
+    s.max_answer_bytes = 104'096;
+    CHECK(finalize(s).has_value());
+}
+
 TEST_CASE("finalize: at least one store, unique names, a bucket each") {
     auto none = default_settings({}, false, 1);
     CHECK_FALSE(finalize(none).has_value());

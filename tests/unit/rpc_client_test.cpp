@@ -3,10 +3,10 @@
 #include <mps3/ipc/client.hpp>
 #include <mps3/ipc/line_splitter.hpp>
 
+#include <mps3/ipc/dispatcher.hpp>
+#include <mps3/ipc/json_builder.hpp>
+#include <mps3/ipc/response.hpp>
 #include "json/document.hpp"
-#include "rpc/dispatcher.hpp"
-#include "rpc/json_builder.hpp"
-#include "rpc/response.hpp"
 
 #include <doctest/doctest.h>
 
@@ -165,12 +165,12 @@ TEST_CASE("rpc client: a round trip through the dispatcher, framing included") {
     server.add_sync("get", [](const request& r) -> rpc_result<std::string> {
         const auto key = r.args().required_string("key");
         if (!key) {
-            return key.error();
+            return key.err();
         }
         if (auto unknown = r.args().only({"key", "store"})) {
             return *unknown;
         }
-        detail::json_builder out;
+        json_builder out;
         out.begin_object().key("found").boolean(true).key("value").string(*key).end_object();
         return out.str();
     });

@@ -1,8 +1,8 @@
 // The dispatcher: replies given now or later, one response line per dispatched line, and no
 // handler failure (exception, forgotten reply) ever leaves a request unanswered.
-#include "rpc/dispatcher.hpp"
-#include "rpc/json_builder.hpp"
-#include "rpc/response.hpp"
+#include <mps3/ipc/dispatcher.hpp>
+#include <mps3/ipc/json_builder.hpp>
+#include <mps3/ipc/response.hpp>
 
 #include "json/document.hpp"
 
@@ -47,9 +47,9 @@ TEST_CASE("rpc dispatcher: a synchronous handler's result comes back with the id
     d.add_sync("echo", [](const request& r) -> rpc_result<std::string> {
         const auto v = r.args().required_value("v");
         if (!v) {
-            return v.error();
+            return v.err();
         }
-        detail::json_builder out;
+        json_builder out;
         out.value(**v);
         return out.str();
     });
@@ -180,6 +180,63 @@ TEST_CASE("rpc dispatcher: results are kept to one line; an unwritable one is -3
     const auto doc = parsed(rec.lines.at(2));
     CHECK(doc["error"]["code"].GetInt() == -32006);
     CHECK(std::string(doc["error"]["message"].GetString()).starts_with("Storage error"));
+}
+
+TEST_CASE("rpc dispatcher: the response line is bounded by max_answer_bytes") {
+    dispatcher d({}, 300);
+    d.add_sync("big", [](const request& r) -> rpc_result<std::string> {
+        const auto n = r.args().required_int("n", 0, 10'000);
+        if (!n) {
+            return n.err();
+        }
+        return "\"" + std::string(static_cast<std::size_t>(*n), 'x') + "\"";
+    });
+    CHECK(d.max_answer_bytes() == 300);
+
+    SUBCASE("one answer over the limit is refused, naming it") {
+        recorder rec;
+        d.dispatch(call("big", "7", R"({"n":400})"), rec.writer());
+        REQUIRE(rec.lines.size() == 1);
+        auto doc = parsed(rec.lines[0]);
+        CHECK(doc["id"].GetInt() == 7);
+        CHECK(doc["error"]["code"].GetInt() == -32003);
+        CHECK(doc["error"]["data"]["maxAnswerBytes"].GetInt() == 300);
+        CHECK(std::string(doc["error"]["message"].GetString()).find("max_answer_bytes") !=
+              std::string::npos);
+    }
+    SUBCASE("an answer within it is written as is") {
+        recorder rec;
+        d.dispatch(call("big", "7", R"({"n":200})"), rec.writer());
+        REQUIRE(rec.lines.size() == 1);
+        CHECK(rec.lines[0].size() <= 300);
+        CHECK(parsed(rec.lines[0])["result"].GetStringLength() == 200);
+    }
+    SUBCASE("a batch keeps the answers that fit; each further one is refused") {
+        recorder rec;
+        d.dispatch("[" + call("big", "1", R"({"n":100})") + "," + call("big", "2", R"({"n":100})") +
+                       "," + call("big", "3", R"({"n":100})") + "]",
+                   rec.writer());
+        REQUIRE(rec.lines.size() == 1);
+        auto doc = parsed(rec.lines[0]);
+        REQUIRE(doc.Size() == 3);
+        CHECK(doc[0]["result"].GetStringLength() == 100);
+        CHECK(doc[1]["result"].GetStringLength() == 100);
+        CHECK(doc[2]["error"]["code"].GetInt() == -32003);
+    }
+}
+
+TEST_CASE("json_builder: string_bytes is what string() writes, escapes included") {
+    for (const std::string& s :
+         {std::string(""), std::string("plain"), std::string("a\"b\\c"), std::string("\n\t\r\b\f"),
+          std::string("\x01\x1f\x7f"), std::string("caf\xc3\xa9 \xf0\x9f\x98\x80"),
+          std::string("nul\0in", 6)}) {
+        CAPTURE(s);
+        json_builder out;
+        out.string(s);
+        REQUIRE(out.ok());
+        CHECK(json_builder::string_bytes(s) == out.str().size());
+        CHECK(out.size() == out.str().size());
+    }
 }
 
 TEST_CASE("rpc dispatcher: binary garbage and random bytes get errors, never a crash") {

@@ -25,7 +25,9 @@ TEST_CASE("rpc error codes: the numbers are the documented ones") {
     CHECK(static_cast<int>(rpc_code::storage_error) == -32006);
     CHECK(static_cast<int>(rpc_code::not_found) == -32007);
     CHECK(static_cast<int>(rpc_code::forbidden) == -32008);
+    CHECK(static_cast<int>(rpc_code::limit_exceeded) == -32009);
     CHECK(standard_message(-32008) == "Forbidden");
+    CHECK(standard_message(-32009) == "Limit exceeded");
     CHECK(standard_message(-32700) == "Parse error");
     CHECK(standard_message(-32600) == "Invalid Request");
     CHECK(standard_message(-32601) == "Method not found");

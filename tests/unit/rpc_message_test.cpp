@@ -1,7 +1,7 @@
 // Parsing a client's line per JSON-RPC 2.0: what is a request, a notification, a batch, and what
 // earns -32700 or -32600 (with which id). Bytes from any local process must give an error,
 // never a crash, and never a deep recursion.
-#include "rpc/message.hpp"
+#include <mps3/ipc/message.hpp>
 
 #include <doctest/doctest.h>
 

@@ -1,6 +1,6 @@
 // Typed parameter extraction: each failure is -32602 with a message naming the parameter and the
 // type expected, and the same in `data` for programs.
-#include "rpc/params.hpp"
+#include <mps3/ipc/params.hpp>
 
 #include "json/document.hpp"
 
@@ -23,11 +23,11 @@ template <class T>
 void check_invalid(const rpc_result<T>& r, const std::string& message,
                    const std::string& data = "") {
     REQUIRE_FALSE(r.has_value());
-    CHECK(r.error().is(rpc_code::invalid_params));
-    CHECK(r.error().message == "Invalid params: " + message);
+    CHECK(r.err().is(rpc_code::invalid_params));
+    CHECK(r.err().message == "Invalid params: " + message);
     if (!data.empty()) {
-        REQUIRE(r.error().data);
-        CHECK(*r.error().data == data);
+        REQUIRE(r.err().data);
+        CHECK(*r.err().data == data);
     }
 }
 

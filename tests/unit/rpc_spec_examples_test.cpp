@@ -1,8 +1,8 @@
 // Section 7 of the JSON-RPC 2.0 specification, example by example, through the dispatcher.
 // Our error messages add detail after the specification's text ("Method not found: 'foobar'"),
 // so errors are compared by code, by that prefix, and with messages and data normalised.
-#include "rpc/dispatcher.hpp"
-#include "rpc/json_builder.hpp"
+#include <mps3/ipc/dispatcher.hpp>
+#include <mps3/ipc/json_builder.hpp>
 
 #include <doctest/doctest.h>
 
@@ -80,11 +80,11 @@ struct example_server {
             }
             const auto minuend = r.args().required_int("minuend");
             if (!minuend) {
-                return minuend.error();
+                return minuend.err();
             }
             const auto subtrahend = r.args().required_int("subtrahend");
             if (!subtrahend) {
-                return subtrahend.error();
+                return subtrahend.err();
             }
             return number(*minuend - *subtrahend);
         });

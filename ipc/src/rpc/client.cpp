@@ -1,9 +1,11 @@
 #include <mps3/ipc/client.hpp>
 
+#include <mps3/ipc/excerpt.hpp>
+#include <mps3/ipc/json_builder.hpp>
+
 #include "json/document.hpp"
 #include "rpc/describe.hpp"
 #include "rpc/id_reader.hpp"
-#include "rpc/json_builder.hpp"
 
 #include <utility>
 
@@ -11,7 +13,7 @@ namespace mps3::ipc {
 namespace {
 
 using detail::as_view;
-using detail::json_type_name;
+using json::type_name;
 
 // Room for the envelope around values as deep as the store accepts (as on the server side).
 constexpr std::size_t max_depth = json::default_max_depth + 8;
@@ -20,9 +22,9 @@ result<std::string> write_call(const rpc_id* id, std::string_view method,
                                const rapidjson::Value* params) {
     if (params != nullptr && !params->IsObject() && !params->IsArray()) {
         return error(errc::invalid_argument, "JSON-RPC params must be an object or an array, not " +
-                                                 std::string(json_type_name(*params)));
+                                                 std::string(type_name(*params)));
     }
-    detail::json_builder out;
+    json_builder out;
     out.begin_object().key("jsonrpc").string("2.0");
     if (id != nullptr) {
         out.key("id").id(*id);
@@ -34,7 +36,7 @@ result<std::string> write_call(const rpc_id* id, std::string_view method,
     out.end_object();
     if (!out.ok()) {
         return error(errc::invalid_argument,
-                     "the request for " + detail::quoted_excerpt(method) +
+                     "the request for " + quoted_excerpt(method) +
                          " cannot be written: a string in it is not valid UTF-8");
     }
     std::string line = out.str();
@@ -56,7 +58,7 @@ rapidjson::Document copy_of(const rapidjson::Value& v) {
 
 result<rpc_error> read_error(const rapidjson::Value& v) {
     if (!v.IsObject()) {
-        return bad("'error' must be an object, not " + std::string(json_type_name(v)));
+        return bad("'error' must be an object, not " + std::string(type_name(v)));
     }
     const auto code = v.FindMember("code");
     if (code == v.MemberEnd() || !code->value.IsInt()) {
@@ -80,7 +82,7 @@ result<rpc_error> read_error(const rapidjson::Value& v) {
 result<incoming> read_incoming(const rapidjson::Value& v, std::size_t element,
                                detail::id_reader& ids) {
     if (!v.IsObject()) {
-        return bad("a message must be an object, not " + std::string(json_type_name(v)));
+        return bad("a message must be an object, not " + std::string(type_name(v)));
     }
     const auto member = [&](const char* name) -> const rapidjson::Value* {
         const auto it = v.FindMember(name);
@@ -214,6 +216,14 @@ result<std::vector<incoming>> client_codec::receive(std::string_view line) {
         }
     }
     return in;
+}
+
+result<rapidjson::Document> parse_json_value(std::string_view text) {
+    return json::parse(text);
+}
+
+bool is_valid_utf8(std::string_view text) {
+    return json::is_valid_utf8(text);
 }
 
 }  // namespace mps3::ipc

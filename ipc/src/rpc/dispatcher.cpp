@@ -1,9 +1,10 @@
-#include "rpc/dispatcher.hpp"
+#include <mps3/ipc/dispatcher.hpp>
 
-#include "rpc/describe.hpp"
-#include "rpc/response.hpp"
+#include <mps3/ipc/excerpt.hpp>
+#include <mps3/ipc/response.hpp>
 
 #include <exception>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -15,10 +16,23 @@ struct pending_line {
     bool batch = false;
     std::vector<std::string> parts;  // per item: its response JSON; empty for a notification
     std::size_t outstanding = 0;
+    std::size_t max_bytes = 0;  // of the whole line
+    std::size_t used = 0;       // by the parts filled so far
     dispatcher::write_fn write;
 
-    void fill(std::size_t slot, std::string json) {
+    // Whether a part of n bytes still fits in the line ('[', ',' and ']' and the newline
+    // counted generously: one byte per element, plus two).
+    [[nodiscard]] bool fits(std::size_t n) const {
+        return used + n + parts.size() + 2 <= max_bytes;
+    }
+
+    void put(std::size_t slot, std::string json) {
+        used += json.size();
         parts[slot] = std::move(json);
+    }
+
+    void fill(std::size_t slot, std::string json) {
+        put(slot, std::move(json));
         settle();
     }
 
@@ -113,7 +127,7 @@ void reply::send(const rpc_result<std::string>& r) {
     if (r) {
         result(r.value());
     } else {
-        error(r.error());
+        error(r.err());
     }
 }
 
@@ -124,6 +138,16 @@ void reply::finish(std::string json, int code) {
         (*watch_->observer)(answered_request{watch_->method, code, elapsed});
     }
     auto line = std::move(line_);
+    if (!line->fits(json.size())) {
+        // The answer is built already (each is bounded by its handler); what is refused is
+        // holding it, and the rest of the line, as one ever larger line.
+        json = error_json(
+            id_, rpc_error(rpc_code::value_too_large,
+                           "Value too large: the answer would make a response line of more than " +
+                               std::to_string(line->max_bytes) +
+                               " bytes (max_answer_bytes); ask for less at a time",
+                           "{\"maxAnswerBytes\":" + std::to_string(line->max_bytes) + "}"));
+    }
     line->fill(slot_, std::move(json));
 }
 
@@ -156,12 +180,13 @@ void dispatcher::dispatch(message msg, write_fn write) const {
     pending->batch = msg.batch;
     pending->parts.resize(msg.items.size());
     pending->write = std::move(write);
+    pending->max_bytes = max_answer_bytes_;
     // Held until every request has been started, so that synchronous answers cannot complete
     // the line while later requests have not run yet.
     pending->outstanding = 1;
     for (std::size_t i = 0; i < msg.items.size(); ++i) {
         if (auto* refused = std::get_if<rejected>(&msg.items[i])) {
-            pending->parts[i] = error_json(refused->id, refused->error);
+            pending->put(i, error_json(refused->id, refused->error));
             if (observer_) {
                 (*observer_)(answered_request{"(invalid)", refused->error.code,
                                               std::chrono::steady_clock::duration::zero()});
@@ -190,8 +215,8 @@ void dispatcher::dispatch(message msg, write_fn write) const {
 void dispatcher::run(const request& r, reply& answer) const {
     const auto it = methods_.find(r.method);
     if (it == methods_.end()) {
-        answer.error(rpc_error(rpc_code::method_not_found,
-                               "Method not found: " + detail::quoted_excerpt(r.method)));
+        answer.error(
+            rpc_error(rpc_code::method_not_found, "Method not found: " + quoted_excerpt(r.method)));
         return;
     }
     // A bad request must never take the daemon down: a handler that throws answers -32603.

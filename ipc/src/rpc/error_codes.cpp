@@ -1,6 +1,6 @@
 #include <mps3/ipc/error_codes.hpp>
 
-#include "rpc/json_builder.hpp"
+#include <mps3/ipc/json_builder.hpp>
 
 namespace mps3::ipc {
 
@@ -32,6 +32,8 @@ std::string_view standard_message(int code) {
             return "Not found";
         case rpc_code::forbidden:
             return "Forbidden";
+        case rpc_code::limit_exceeded:
+            return "Limit exceeded";
     }
     return "Server error";
 }
@@ -78,7 +80,7 @@ rpc_error to_rpc_error(const mps3::error& e) {
     if (!diagnostics) {
         return {code_for(e.code), std::move(message)};
     }
-    detail::json_builder data;
+    json_builder data;
     data.begin_object();
     if (e.http_status != 0) {
         data.key("httpStatus").uinteger(e.http_status);

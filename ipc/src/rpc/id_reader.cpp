@@ -1,6 +1,6 @@
 #include "rpc/id_reader.hpp"
 
-#include "rpc/json_builder.hpp"
+#include <mps3/ipc/json_builder.hpp>
 
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>

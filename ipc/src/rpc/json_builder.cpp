@@ -1,9 +1,9 @@
-#include "rpc/json_builder.hpp"
+#include <mps3/ipc/json_builder.hpp>
 
 #include <algorithm>
 #include <limits>
 
-namespace mps3::ipc::detail {
+namespace mps3::ipc {
 namespace {
 
 // RapidJSON measures strings in 32 bits; frames are far smaller, but a longer string must fail
@@ -83,4 +83,22 @@ json_builder& json_builder::value(const rapidjson::Value& v) {
     return check(v.Accept(writer_));
 }
 
-}  // namespace mps3::ipc::detail
+std::size_t json_builder::string_bytes(std::string_view s) {
+    // As RapidJSON's writer escapes (UTF-8 to UTF-8): '"', '\\' and the short control escapes
+    // take 2 bytes, other control characters 6 (\u00XX), everything else itself.
+    std::size_t n = 2;
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' ||
+            c == '\t') {
+            n += 2;
+        } else if (c < 0x20) {
+            n += 6;
+        } else {
+            n += 1;
+        }
+    }
+    return n;
+}
+
+}  // namespace mps3::ipc

@@ -1,4 +1,4 @@
-#include "rpc/message.hpp"
+#include <mps3/ipc/message.hpp>
 
 #include "rpc/describe.hpp"
 #include "rpc/id_reader.hpp"
@@ -7,10 +7,15 @@
 #include <utility>
 
 namespace mps3::ipc {
+
+// The public header cannot include the JSON layer (a libmps3 internal): it repeats the number.
+static_assert(store_value_max_depth == json::default_max_depth,
+              "ipc's idea of the store's value depth must follow the JSON layer's");
+
 namespace {
 
 using detail::as_view;
-using detail::json_type_name;
+using json::type_name;
 
 rejected invalid(rpc_id id, const std::string& why) {
     return {std::move(id), rpc_error(rpc_code::invalid_request, "Invalid Request: " + why)};
@@ -19,8 +24,7 @@ rejected invalid(rpc_id id, const std::string& why) {
 message_item validate(const std::shared_ptr<rapidjson::Document>& doc, const rapidjson::Value& v,
                       std::size_t element, detail::id_reader& ids) {
     if (!v.IsObject()) {
-        return invalid(rpc_id(),
-                       "a request must be an object, not " + std::string(json_type_name(v)));
+        return invalid(rpc_id(), "a request must be an object, not " + std::string(type_name(v)));
     }
     // The members JSON-RPC defines, each at most once: with two "method"s, which one runs
     // would depend on the parser.
@@ -46,7 +50,7 @@ message_item validate(const std::shared_ptr<rapidjson::Document>& doc, const rap
         id = ids.read(*id_value, element);
         if (!id) {
             return invalid(rpc_id(), "'id' must be a string, a number or null, not " +
-                                         std::string(json_type_name(*id_value)));
+                                         std::string(type_name(*id_value)));
         }
     }
     const rpc_id echo = id.value_or(rpc_id());
@@ -60,12 +64,11 @@ message_item validate(const std::shared_ptr<rapidjson::Document>& doc, const rap
         return invalid(echo, "'method' is missing");
     }
     if (!method->IsString()) {
-        return invalid(echo,
-                       "'method' must be a string, not " + std::string(json_type_name(*method)));
+        return invalid(echo, "'method' must be a string, not " + std::string(type_name(*method)));
     }
     if (params != nullptr && !params->IsObject() && !params->IsArray()) {
-        return invalid(echo, "'params' must be an object or an array, not " +
-                                 std::string(json_type_name(*params)));
+        return invalid(
+            echo, "'params' must be an object or an array, not " + std::string(type_name(*params)));
     }
     request r;
     r.method = std::string(as_view(*method));

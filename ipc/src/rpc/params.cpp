@@ -1,7 +1,9 @@
-#include "rpc/params.hpp"
+#include <mps3/ipc/params.hpp>
+
+#include <mps3/ipc/excerpt.hpp>
+#include <mps3/ipc/json_builder.hpp>
 
 #include "rpc/describe.hpp"
-#include "rpc/json_builder.hpp"
 
 #include <string>
 #include <type_traits>
@@ -11,8 +13,7 @@ namespace mps3::ipc {
 namespace {
 
 using detail::as_view;
-using detail::json_type_name;
-using detail::quoted_excerpt;
+using json::type_name;
 
 std::string range_phrase(std::int64_t min, std::int64_t max) {
     using limit = params::int_limit;
@@ -37,7 +38,7 @@ rpc_error wrong_type(std::string_view name, std::string_view expected,
                      const rapidjson::Value& got) {
     return params::invalid(name, expected,
                            "'" + std::string(name) + "' must be " + std::string(expected) +
-                               ", not " + std::string(json_type_name(got)));
+                               ", not " + std::string(type_name(got)));
 }
 
 template <class R>
@@ -55,14 +56,14 @@ auto get(rpc_result<const rapidjson::Value*> found, std::string_view name,
         typename value_type_of<std::invoke_result_t<Convert, const rapidjson::Value&>>::type;
     using out = rpc_result<std::optional<value_type>>;
     if (!found) {
-        return out(std::move(found).error());
+        return out(std::move(found).err());
     }
     if (*found == nullptr) {
         return required ? out(missing(name, expected)) : out(std::optional<value_type>());
     }
     auto converted = convert(**found);
     if (!converted) {
-        return out(std::move(converted).error());
+        return out(std::move(converted).err());
     }
     return out(std::optional<value_type>(std::move(converted).value()));
 }
@@ -71,7 +72,7 @@ auto get(rpc_result<const rapidjson::Value*> found, std::string_view name,
 template <class T>
 rpc_result<T> unwrap(rpc_result<std::optional<T>> r) {
     if (!r) {
-        return std::move(r).error();
+        return std::move(r).err();
     }
     return std::move(**r);
 }
@@ -89,7 +90,7 @@ auto string_of(std::string_view name) {
 
 rpc_error params::invalid(std::string_view name, std::string_view expected,
                           std::string_view detail) {
-    detail::json_builder data;
+    json_builder data;
     data.begin_object().key("parameter").string(name).key("expected").string(expected).end_object();
     std::string message = "Invalid params: " + std::string(detail);
     if (!data.ok()) {
@@ -105,7 +106,7 @@ rpc_result<const rapidjson::Value*> params::find(std::string_view name) const {
     if (!value_->IsObject()) {
         return rpc_error(rpc_code::invalid_params,
                          "Invalid params: named parameters (an object) expected, not " +
-                             std::string(json_type_name(*value_)));
+                             std::string(type_name(*value_)));
     }
     const rapidjson::Value* hit = nullptr;
     for (const auto& member : value_->GetObject()) {
@@ -182,7 +183,7 @@ const auto is_any = [](const rapidjson::Value&) { return true; };
 // nullopt (absent) becomes nullptr for the pointer-returning getters.
 rpc_result<const rapidjson::Value*> flatten(rpc_result<std::optional<const rapidjson::Value*>> r) {
     if (!r) {
-        return std::move(r).error();
+        return std::move(r).err();
     }
     return r->value_or(nullptr);
 }
@@ -243,7 +244,7 @@ std::optional<rpc_error> params::only(std::initializer_list<std::string_view> kn
     if (!value_->IsObject()) {
         return rpc_error(rpc_code::invalid_params,
                          "Invalid params: named parameters (an object) expected, not " +
-                             std::string(json_type_name(*value_)));
+                             std::string(type_name(*value_)));
     }
     for (const auto& member : value_->GetObject()) {
         const std::string_view name = as_view(member.name);

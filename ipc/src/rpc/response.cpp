@@ -1,14 +1,15 @@
-#include "rpc/response.hpp"
+#include <mps3/ipc/response.hpp>
+
+#include <mps3/ipc/json_builder.hpp>
 
 #include "json/document.hpp"
-#include "rpc/json_builder.hpp"
 
 #include <utility>
 
 namespace mps3::ipc {
 namespace {
 
-void write_error_member(detail::json_builder& out, const rpc_error& error) {
+void write_error_member(json_builder& out, const rpc_error& error) {
     out.key("error").begin_object().key("code").integer(error.code).key("message");
     // Messages quote engine and S3 text; one that is not UTF-8 would make the whole line
     // unreadable, so the specification's short message stands in for it.
@@ -26,7 +27,7 @@ void write_error_member(detail::json_builder& out, const rpc_error& error) {
 }  // namespace
 
 std::string result_json(const rpc_id& id, std::string_view result) {
-    detail::json_builder out;
+    json_builder out;
     out.begin_object().key("jsonrpc").string("2.0").key("id").id(id).key("result").raw(result);
     out.end_object();
     if (!out.ok()) {
@@ -37,7 +38,7 @@ std::string result_json(const rpc_id& id, std::string_view result) {
 }
 
 std::string error_json(const rpc_id& id, const rpc_error& error) {
-    detail::json_builder out;
+    json_builder out;
     out.begin_object().key("jsonrpc").string("2.0").key("id").id(id);
     write_error_member(out, error);
     out.end_object();
@@ -45,7 +46,7 @@ std::string error_json(const rpc_id& id, const rpc_error& error) {
         return out.str();
     }
     // Only an id string or data that is not valid JSON text gets here: answer without them.
-    detail::json_builder fallback;
+    json_builder fallback;
     fallback.begin_object().key("jsonrpc").string("2.0").key("id").null();
     write_error_member(fallback, rpc_error(error.code, error.message));
     fallback.end_object();
@@ -77,7 +78,7 @@ std::string batch_line(std::span<const std::string> parts) {
 
 std::optional<std::string> notification_line(std::string_view method,
                                              std::string_view params_json) {
-    detail::json_builder out;
+    json_builder out;
     out.begin_object().key("jsonrpc").string("2.0").key("method").string(method);
     if (!params_json.empty()) {
         out.key("params").raw(params_json);
@@ -90,7 +91,7 @@ std::optional<std::string> notification_line(std::string_view method,
 }
 
 std::string oversized_frame_line(std::size_t max_frame) {
-    detail::json_builder data;
+    json_builder data;
     data.begin_object().key("maxFrameBytes").uinteger(max_frame).end_object();
     return to_line(
         error_json(rpc_id(), rpc_error(rpc_code::invalid_request,

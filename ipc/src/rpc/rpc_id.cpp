@@ -1,6 +1,6 @@
 #include <mps3/ipc/rpc_id.hpp>
 
-#include "rpc/json_builder.hpp"
+#include <mps3/ipc/json_builder.hpp>
 
 #include <charconv>
 #include <string_view>
@@ -83,7 +83,7 @@ std::optional<std::int64_t> rpc_id::as_int() const {
 }
 
 std::string rpc_id::to_json() const {
-    detail::json_builder out;
+    json_builder out;
     out.id(*this);
     // A string id came from valid JSON or from the caller; one that is not UTF-8 cannot be sent.
     return out.ok() ? out.str() : "null";

@@ -1,6 +1,9 @@
-#include "server/server.hpp"
+#include <mps3/ipc/server.hpp>
 
-#include "rpc/response.hpp"
+#include <mps3/ipc/response.hpp>
+
+#include "server/peer_credentials.hpp"
+#include "server/session.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -22,8 +25,11 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 }  // namespace
 
-server::server(unix_acceptor acceptor, server_options options, session::install_fn install)
+server::server(unix_acceptor acceptor, server_options options, install_fn install)
     : acceptor_(std::move(acceptor)), options_(std::move(options)), install_(std::move(install)) {}
+
+// Out of line: destroying the sessions needs session's definition.
+server::~server() = default;
 
 void server::start() {
     asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);
@@ -94,9 +100,12 @@ asio::awaitable<void> server::accept_loop() {
                              "refused a connection: " + std::to_string(sessions_.size()) +
                                  " connections already (max_connections)");
             }
-            refuse(socket, rpc_error(rpc_code::internal_error,
-                                     "Internal error: too many connections to mps3d (limit " +
-                                         std::to_string(options_.max_connections) + ")"));
+            refuse(
+                socket,
+                rpc_error(rpc_code::limit_exceeded,
+                          "Limit exceeded: mps3d already serves " +
+                              std::to_string(sessions_.size()) + " connections (max_connections)",
+                          "{\"maxConnections\":" + std::to_string(options_.max_connections) + "}"));
             continue;
         }
         const auto id = next_id_++;

@@ -1,9 +1,8 @@
 #include "server/session.hpp"
 
-#include "rpc/json_builder.hpp"
-#include "rpc/response.hpp"
-
+#include <mps3/ipc/json_builder.hpp>
 #include <mps3/ipc/line_splitter.hpp>
+#include <mps3/ipc/response.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -56,7 +55,7 @@ session::session(socket_type socket, std::uint64_t id, session_limits limits, pa
       id_(id),
       limits_(limits),
       log_(std::move(log)),
-      methods_(parsing),
+      methods_(parsing, limits.max_answer_bytes),
       room_(socket_.get_executor(), asio::steady_timer::time_point::max()),
       progress_(socket_.get_executor(), asio::steady_timer::time_point::max()) {}
 
@@ -126,7 +125,19 @@ asio::awaitable<void> session::read_loop(std::shared_ptr<session> /*self*/) {
             break;
         }
         splitter.feed(std::string_view(buffer.data(), n));
-        while (auto frame = splitter.next()) {
+        for (;;) {
+            // Room is checked before each line, not each read: one read may hold hundreds of
+            // small requests, and their answers must not pile up past the bounds.
+            while (!closed_ && !has_room()) {
+                co_await wait_for_room();
+            }
+            if (closed_) {
+                break;
+            }
+            auto frame = splitter.next();
+            if (!frame) {
+                break;
+            }
             if (frame->type == frame::kind::oversized) {
                 enqueue(outgoing{oversized_frame_line(limits_.max_frame)});
                 if (log_) {
@@ -194,8 +205,11 @@ asio::awaitable<void> session::write_loop(std::shared_ptr<session> /*self*/) {
     wake_reader();
 }
 
-std::uint64_t session::open_subscription(std::uint64_t start_seq,
-                                         std::unique_ptr<attachment> keep) {
+std::optional<std::uint64_t> session::open_subscription(std::uint64_t start_seq,
+                                                        std::unique_ptr<attachment> keep) {
+    if (closed_ || subscriptions_.size() >= limits_.max_subscriptions) {
+        return std::nullopt;
+    }
     const auto id = next_subscription_++;
     subscriptions_.emplace(id, subscription_state{std::move(keep), start_seq, 0});
     return id;
@@ -237,7 +251,7 @@ void session::end_with_lagged(std::uint64_t subscription_id) {
         return true;
     });
     subscriptions_.erase(it);
-    detail::json_builder params;
+    json_builder params;
     params.begin_object()
         .key("subscription")
         .uinteger(subscription_id)

@@ -10,8 +10,9 @@
 // One thread: everything runs on the socket's executor.
 #pragma once
 
-#include "rpc/dispatcher.hpp"
-
+#include <mps3/ipc/connection.hpp>
+#include <mps3/ipc/dispatcher.hpp>
+#include <mps3/ipc/server.hpp>
 #include <mps3/log.hpp>
 
 #include <boost/asio/awaitable.hpp>
@@ -24,29 +25,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace mps3::ipc {
 
-struct session_limits {
-    std::size_t max_frame = std::size_t{16} << 20;        // bytes per line, terminator excluded
-    std::size_t max_lines_in_flight = 64;                 // lines dispatched, not yet answered
-    std::size_t max_queued_bytes = std::size_t{8} << 20;  // output waiting for the client
-    std::size_t max_queued_notifications = 1024;          // per subscription
-};
-
-class session : public std::enable_shared_from_this<session> {
+class session final : public connection, public std::enable_shared_from_this<session> {
   public:
     using socket_type = boost::asio::local::stream_protocol::socket;
-    /// Registers the methods of this connection (handlers may keep a weak_ptr to the session to
-    /// notify it later).
-    using install_fn = std::function<void(dispatcher&, const std::shared_ptr<session>&)>;
-
-    /// What a subscription keeps alive (e.g. the store's subscription); destroyed when the
-    /// subscription ends: unsubscribe, lag, or the connection closing.
-    struct attachment {
-        virtual ~attachment() = default;
-    };
 
     session(socket_type socket, std::uint64_t id, session_limits limits, parse_limits parsing,
             log_sink log);
@@ -58,25 +44,19 @@ class session : public std::enable_shared_from_this<session> {
     /// Stops reading and writing and ends every subscription now.
     void close();
 
-    [[nodiscard]] std::uint64_t id() const { return id_; }
+    [[nodiscard]] std::uint64_t id() const override { return id_; }
     [[nodiscard]] bool closed() const { return closed_; }
 
-    // Subscriptions. A handler opens one (getting its id), answers the request with the id, and
-    // notifies through it; `start_seq` is what lagged reports when nothing was delivered yet.
-    std::uint64_t open_subscription(std::uint64_t start_seq, std::unique_ptr<attachment> keep);
-    /// Ends a subscription of this connection; false when it has none of that id.
-    bool close_subscription(std::uint64_t subscription_id);
-    [[nodiscard]] std::size_t subscription_count() const { return subscriptions_.size(); }
-    /// Queues a `changed` line of a subscription (`line` includes its '\n'). Ignored when the
-    /// subscription has ended.
-    void notify(std::uint64_t subscription_id, std::uint64_t seq, std::string line);
-    /// Completes once the subscription has at most half its queue bound waiting (or has ended,
-    /// or the connection closed: false then). A producer of many notifications (a replay) waits
-    /// on it between pages so that it paces itself to the client instead of lagging it.
-    boost::asio::awaitable<bool> wait_for_capacity(std::uint64_t subscription_id);
-    /// Ends a subscription the way an overflow does: its queued notifications are dropped and
-    /// one `lagged` notification tells the client the last seq it got.
-    void end_with_lagged(std::uint64_t subscription_id);
+    std::optional<std::uint64_t> open_subscription(std::uint64_t start_seq,
+                                                   std::unique_ptr<attachment> keep) override;
+    bool close_subscription(std::uint64_t subscription_id) override;
+    [[nodiscard]] std::size_t subscription_count() const override { return subscriptions_.size(); }
+    [[nodiscard]] std::size_t max_subscriptions() const override {
+        return limits_.max_subscriptions;
+    }
+    void notify(std::uint64_t subscription_id, std::uint64_t seq, std::string line) override;
+    boost::asio::awaitable<bool> wait_for_capacity(std::uint64_t subscription_id) override;
+    void end_with_lagged(std::uint64_t subscription_id) override;
 
   private:
     struct outgoing {

@@ -1,4 +1,4 @@
-#include "server/unix_listener.hpp"
+#include <mps3/ipc/unix_listener.hpp>
 
 #include <sys/socket.h>
 #include <sys/stat.h>

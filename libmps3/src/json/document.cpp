@@ -205,4 +205,23 @@ result<std::string> serialize_pretty(const rapidjson::Value& value) {
     return finish(value.Accept(writer), buffer);
 }
 
+std::string_view type_name(const rapidjson::Value& v) {
+    switch (v.GetType()) {
+        case rapidjson::kNullType:
+            return "null";
+        case rapidjson::kFalseType:
+        case rapidjson::kTrueType:
+            return "a boolean";
+        case rapidjson::kObjectType:
+            return "an object";
+        case rapidjson::kArrayType:
+            return "an array";
+        case rapidjson::kStringType:
+            return "a string";
+        case rapidjson::kNumberType:
+            return "a number";
+    }
+    return "a value";
+}
+
 }  // namespace mps3::json

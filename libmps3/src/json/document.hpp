@@ -32,4 +32,8 @@ result<std::string> serialize_pretty(const rapidjson::Value& value);
 /// must hold; checking a key up front gives a clear error before anything is queued or written.
 bool is_valid_utf8(std::string_view s);
 
+/// A value's JSON type in words, for messages: "null", "a boolean", "a number", "a string",
+/// "an array", "an object" ("must be an object, not an array").
+std::string_view type_name(const rapidjson::Value& v);
+
 }  // namespace mps3::json

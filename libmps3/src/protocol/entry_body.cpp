@@ -14,25 +14,6 @@ std::string_view name_of(const rapidjson::Value& name) {
     return {name.GetString(), name.GetStringLength()};
 }
 
-const char* type_name(const rapidjson::Value& v) {
-    switch (v.GetType()) {
-        case rapidjson::kNullType:
-            return "null";
-        case rapidjson::kFalseType:
-        case rapidjson::kTrueType:
-            return "a boolean";
-        case rapidjson::kObjectType:
-            return "an object";
-        case rapidjson::kArrayType:
-            return "an array";
-        case rapidjson::kStringType:
-            return "a string";
-        case rapidjson::kNumberType:
-            return "a number";
-    }
-    return "unknown";
-}
-
 // The member called `name`; of several, the last, as JavaScript's JSON.parse (which MPS3 reads
 // entries with) keeps it. RapidJSON's FindMember returns the first, so a body with "version" (or
 // "files") given twice would resolve differently here than in every MPS3 client.
@@ -72,7 +53,7 @@ class body_reader {
     std::optional<file_state> read_file(std::string_view where, std::string_view ref,
                                         const rapidjson::Value& v) {
         if (!v.IsObject()) {
-            skip(where, ref, std::string("is ") + type_name(v) + ", not an object");
+            skip(where, ref, "is " + std::string(json::type_name(v)) + ", not an object");
             return std::nullopt;
         }
         const auto version = last_member(v, "version");
@@ -111,7 +92,7 @@ class body_reader {
             return;
         }
         if (!update.IsObject()) {
-            skip("update", "", std::string("is ") + type_name(update) + ", not an object");
+            skip("update", "", "is " + std::string(json::type_name(update)) + ", not an object");
             return;
         }
         const auto files = last_member(update, "files");
@@ -120,7 +101,7 @@ class body_reader {
         }
         if (!files->value.IsObject()) {
             skip("update", "files",
-                 std::string("is ") + type_name(files->value) + ", not an object");
+                 "is " + std::string(json::type_name(files->value)) + ", not an object");
             return;
         }
         for (const auto& member : files->value.GetObject()) {
@@ -162,8 +143,9 @@ result<entry_body> parse_entry_body(std::string_view text, std::size_t max_refs)
         return error(errc::invalid_argument, "manifest entry: " + doc.err().message);
     }
     if (!doc->IsObject()) {
-        return error(errc::invalid_argument,
-                     std::string("manifest entry: body is ") + type_name(*doc) + ", not an object");
+        return error(
+            errc::invalid_argument,
+            "manifest entry: body is " + std::string(json::type_name(*doc)) + ", not an object");
     }
     const auto files = last_member(*doc, "files");
     if (files == doc->MemberEnd()) {
@@ -171,7 +153,8 @@ result<entry_body> parse_entry_body(std::string_view text, std::size_t max_refs)
     }
     if (!files->value.IsObject()) {
         return error(errc::invalid_argument, std::string("manifest entry: \"files\" is ") +
-                                                 type_name(files->value) + ", not an object");
+                                                 std::string(json::type_name(files->value)) +
+                                                 ", not an object");
     }
     const auto update = last_member(*doc, "update");
     std::size_t refs = files->value.MemberCount();

@@ -200,8 +200,13 @@ std::string format_http_date(clock::time_point time) {
     return out;
 }
 
+}  // namespace mps3::s3::detail
+
+namespace mps3::s3 {
+
 std::string format_iso8601(clock::time_point time) {
-    const split_time s = split(time);
+    using detail::append_number;
+    const detail::split_time s = detail::split(time);
     std::string out;
     out.reserve(24);
     append_number(out, static_cast<int>(s.date.year()), 4);
@@ -221,4 +226,4 @@ std::string format_iso8601(clock::time_point time) {
     return out;
 }
 
-}  // namespace mps3::s3::detail
+}  // namespace mps3::s3

@@ -3,6 +3,7 @@
 // process time zone: the Date header feeds MPS3's clock-offset estimate, so it must be exact.
 #pragma once
 
+#include <mps3/s3/time_format.hpp>
 #include <mps3/s3/types.hpp>
 
 #include <optional>
@@ -23,7 +24,7 @@ std::optional<clock::time_point> parse_http_date(std::string_view text);
 /// "Mon, 23 Nov 2026 13:40:51 GMT", truncated to the second.
 std::string format_http_date(clock::time_point time);
 
-/// "2026-11-23T13:40:51.921Z", truncated to the millisecond.
-std::string format_iso8601(clock::time_point time);
+/// "2026-11-23T13:40:51.921Z", truncated to the millisecond (public: mps3/s3/time_format.hpp).
+using s3::format_iso8601;
 
 }  // namespace mps3::s3::detail

@@ -56,6 +56,16 @@ result<std::string> make_notification_line(std::string_view method,
 /// Anything that is not a valid JSON-RPC 2.0 response or notification is errc::bad_response.
 result<std::vector<incoming>> parse_incoming_line(std::string_view line);
 
+/// JSON text a person typed (mps3ctl's values and params), parsed by the same hardened rules
+/// mps3d applies to requests (RFC 3629 UTF-8, no NUL, no NaN/Infinity, no trailing data, nesting
+/// within store_value_max_depth): what the daemon would refuse is refused before it is sent,
+/// with a message that says what and where (errc::invalid_argument). Public here because the
+/// JSON layer it uses is libmps3's internal one.
+result<rapidjson::Document> parse_json_value(std::string_view text);
+
+/// Whether text is RFC 3629 UTF-8 (what every JSON string the protocol carries must be).
+bool is_valid_utf8(std::string_view text);
+
 /// Numbers requests 1, 2, 3, ... and remembers which are pending, so that a response can be
 /// matched to its request.
 class client_codec {

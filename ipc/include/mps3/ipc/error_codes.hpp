@@ -23,12 +23,13 @@ enum class rpc_code : int {
     // mps3d's application codes (the spec reserves -32000..-32099 for implementations).
     unknown_store = -32001,    // the `store` parameter names no configured store
     invalid_key = -32002,      // the store refuses the key (empty, too long, not UTF-8, reserved)
-    value_too_large = -32003,  // the value exceeds the daemon's value size limit
+    value_too_large = -32003,  // a value, or the answer, exceeds the daemon's size limit
     timeout = -32004,          // the operation's deadline passed (flush, await "remote")
     offline = -32005,          // the bucket is needed but the store is offline or unreachable
     storage_error = -32006,    // the local replica or the bucket failed the operation
     not_found = -32007,        // the thing named does not exist (e.g. a subscription id)
     forbidden = -32008,        // the connecting process's user may not use this daemon
+    limit_exceeded = -32009,   // a count limit is reached (connections, subscriptions)
 };
 
 /// The error member of a response. `code` is an int, not an rpc_code, because a client must be

@@ -4,10 +4,8 @@
 #pragma once
 
 #include <mps3/ipc/error_codes.hpp>
+#include <mps3/ipc/params.hpp>
 #include <mps3/ipc/rpc_id.hpp>
-
-#include "json/document.hpp"
-#include "rpc/params.hpp"
 
 #include <rapidjson/document.h>
 
@@ -21,10 +19,14 @@
 
 namespace mps3::ipc {
 
+/// Nesting the store accepts in a value (the JSON layer's default_max_depth; message.cpp
+/// checks that the two agree).
+inline constexpr std::size_t store_value_max_depth = 512;
+
 struct parse_limits {
-    /// Nesting allowed in a line: a value as deep as the store accepts
-    /// (json::default_max_depth) still fits inside a batch of putAll requests.
-    std::size_t max_depth = json::default_max_depth + 8;
+    /// Nesting allowed in a line: a value as deep as the store accepts still fits inside a
+    /// batch of putAll requests.
+    std::size_t max_depth = store_value_max_depth + 8;
     /// Requests allowed in one batch. Each element may earn an error response of ~100 bytes, so
     /// without a bound a 16 MiB line of "{}," would make ~500 MiB of response.
     std::size_t max_batch = 1000;

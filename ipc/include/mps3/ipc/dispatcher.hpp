@@ -8,8 +8,8 @@
 // handlers are asynchronous. Single-threaded: use a dispatcher and its replies on one thread.
 #pragma once
 
-#include "rpc/message.hpp"
-#include "rpc/rpc_result.hpp"
+#include <mps3/ipc/message.hpp>
+#include <mps3/ipc/rpc_result.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -21,6 +21,11 @@
 #include <string_view>
 
 namespace mps3::ipc {
+
+/// The largest response line a dispatcher writes unless told otherwise: a bound on what one
+/// line of requests can make the server hold (1,000 reads of 8 MiB values in a batch would
+/// otherwise be an 8 GB line).
+inline constexpr std::size_t default_max_answer_bytes = std::size_t{64} << 20;
 
 namespace detail {
 struct pending_line;
@@ -56,7 +61,7 @@ class reply {
     reply& operator=(const reply&) = delete;
     ~reply();
 
-    /// result_json: compact JSON text of the result (e.g. from detail::json_builder).
+    /// result_json: compact JSON text of the result (e.g. from json_builder).
     void result(std::string_view result_json);
     void error(const rpc_error& e);
     /// result() or error(), whichever r holds.
@@ -91,7 +96,13 @@ class dispatcher {
     /// Must not throw: it runs inside replies, which may be answered from destructors.
     using write_fn = std::function<void(std::string line)>;
 
-    explicit dispatcher(parse_limits limits = {}) : limits_(limits) {}
+    /// max_answer_bytes: the largest response line. An answer that would make the line larger
+    /// is replaced by a -32003 error (data: {"maxAnswerBytes": N}), so that a batch of large
+    /// reads cannot build an unbounded line; handlers that can tell beforehand (getAll, list)
+    /// refuse or page before building.
+    explicit dispatcher(parse_limits limits = {},
+                        std::size_t max_answer_bytes = default_max_answer_bytes)
+        : limits_(limits), max_answer_bytes_(max_answer_bytes) {}
 
     /// Registers `name` (replacing a previous handler of that name). Names starting with "rpc."
     /// are reserved by the specification and refused (returns false).
@@ -106,6 +117,7 @@ class dispatcher {
     void dispatch(message msg, write_fn write) const;
 
     [[nodiscard]] const parse_limits& limits() const { return limits_; }
+    [[nodiscard]] std::size_t max_answer_bytes() const { return max_answer_bytes_; }
 
     /// Told of every request with an id once it is answered (notifications get no answer).
     /// Runs where the answer is given: on the dispatcher's thread.
@@ -117,6 +129,7 @@ class dispatcher {
     void run(const request& r, reply& answer) const;
 
     parse_limits limits_;
+    std::size_t max_answer_bytes_;
     std::map<std::string, handler, std::less<>> methods_;
     std::shared_ptr<const request_observer> observer_;
 };

@@ -9,11 +9,12 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-namespace mps3::ipc::detail {
+namespace mps3::ipc {
 
 class json_builder {
   public:
@@ -38,6 +39,12 @@ class json_builder {
     /// A parsed value, written compactly.
     json_builder& value(const rapidjson::Value& v);
 
+    /// Bytes `s` takes once written by string(): quotes and escapes included. For handlers that
+    /// bound an answer before building it.
+    [[nodiscard]] static std::size_t string_bytes(std::string_view s);
+    /// Bytes written so far.
+    [[nodiscard]] std::size_t size() const { return buffer_.GetSize(); }
+
     /// False once something could not be written (a string was not valid UTF-8).
     [[nodiscard]] bool ok() const { return ok_; }
     /// The text written (meaningful when ok()).
@@ -58,4 +65,4 @@ class json_builder {
     bool ok_ = true;
 };
 
-}  // namespace mps3::ipc::detail
+}  // namespace mps3::ipc

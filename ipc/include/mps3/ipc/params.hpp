@@ -3,10 +3,10 @@
 // whose data says the same for programs: {"parameter": "key", "expected": "a string"}.
 //
 //   auto key = args.required_string("key");
-//   if (!key) return key.error();
+//   if (!key) return key.err();
 #pragma once
 
-#include "rpc/rpc_result.hpp"
+#include <mps3/ipc/rpc_result.hpp>
 
 #include <rapidjson/document.h>
 
