@@ -14,6 +14,8 @@
 #include "rpc_calls.hpp"
 #include "spec_reader.hpp"
 
+#include "protocol/object_encoding.hpp"
+
 #include <doctest/doctest.h>
 
 #include <rapidjson/document.h>
@@ -84,7 +86,10 @@ std::string current_files_members(const std::string& bucket) {
         }
     }
     REQUIRE_MESSAGE(!newest.empty(), "no entry in the bucket");
-    const auto body = parse_json(get_object_now(shared_server(), bucket, newest));
+    // The daemons store entries gzip-compressed (compress_entries): decoded by its magic bytes.
+    auto text = mps3::protocol::decoded_object_body(get_object_now(shared_server(), bucket, newest), "");
+    REQUIRE_MESSAGE(text.has_value(), (text ? "" : text.err().describe()));
+    const auto body = parse_json(*text);
     std::map<std::string, std::string> files;
     for (const auto& m : body["files"].GetObject()) {
         files[m.name.GetString()] = compact_json(m.value);
