@@ -27,7 +27,7 @@ build_packages=(
 # The client libraries' tests (clients/) run with Debian's python3 and its pytest, and
 # docs/clients.md's shell example is tested with socat.
 test_packages=(radosgw ceph-mon ceph-osd ceph-common curl redis-server clang libclang-rt-14-dev
-  python3 python3-pytest socat)
+  python3 python3-pytest socat patch)
 
 want_tests=0
 for arg in "$@"; do
@@ -72,5 +72,14 @@ if [[ $want_tests == 1 && ( ! -d tests/servers/node_modules/s3rver ||
   echo "setup.sh: installing s3rver and aws4fetch (npm ci, pinned by tests/servers/package-lock.json)" >&2
   (cd tests/servers && npm ci --no-audit --no-fund --loglevel=error) ||
     { echo "setup.sh: npm ci in tests/servers failed" >&2; exit 1; }
+fi
+# s3rver 3.7.1 writes a PUT's body into the object in place: a client that gives up half-way
+# (a timeout, then a retry) leaves the object truncated, which S3 never does. The patch makes its
+# PUT atomic (tests/servers/s3rver-atomic-put.patch says how); applied once, checked every time.
+s3rver_store=tests/servers/node_modules/s3rver/lib/stores/filesystem.js
+if [[ $want_tests == 1 ]] && ! grep -q 'mps3d test patch' "$s3rver_store"; then
+  echo "setup.sh: patching s3rver for atomic PUTs (tests/servers/s3rver-atomic-put.patch)" >&2
+  patch -s -p1 -d tests/servers/node_modules/s3rver < tests/servers/s3rver-atomic-put.patch ||
+    { echo "setup.sh: the s3rver patch does not apply (is it 3.7.1?)" >&2; exit 1; }
 fi
 echo "setup.sh: all dependencies present" >&2
