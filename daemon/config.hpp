@@ -24,6 +24,8 @@ struct store_settings {
     std::string manifest = "manifest.json";
     std::chrono::milliseconds poll_interval{1000};
     std::size_t max_parallel_requests = 64;  // object requests in flight (store_config's)
+    /// One S3 request attempt, connect to last byte (s3::client_config's request_timeout).
+    std::chrono::milliseconds request_timeout{30000};
     bool collect_garbage = true;
     durability sync_mode = durability::full;
     std::filesystem::path replica;  // empty: <state_dir>/<name>.sqlite

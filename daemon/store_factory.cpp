@@ -38,6 +38,7 @@ result<store_config> make_store_config(const store_settings& settings,
     config.s3.server = std::move(*server);
     config.s3.credentials = std::move(*creds);
     config.s3.log = store_log;
+    config.s3.request_timeout = settings.request_timeout;
     config.bucket = settings.bucket;
     config.manifest_key = settings.manifest;
     config.replica_path = settings.replica;

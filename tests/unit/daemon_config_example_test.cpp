@@ -143,9 +143,17 @@ TEST_CASE("config example: it shows every key mps3d accepts, and only those") {
     const std::set<std::string> daemon_keys = {"socket",      "state_dir",       "log_level",
                                                "offline",     "max_frame_bytes", "allowed_uids",
                                                "allowed_gids"};
-    const std::set<std::string> store_keys = {
-        "bucket",  "endpoint",         "region",          "profile", "manifest",
-        "replica", "poll_interval_ms", "collect_garbage", "sync",    "max_parallel_requests"};
+    const std::set<std::string> store_keys = {"bucket",
+                                              "endpoint",
+                                              "region",
+                                              "profile",
+                                              "manifest",
+                                              "replica",
+                                              "poll_interval_ms",
+                                              "collect_garbage",
+                                              "sync",
+                                              "max_parallel_requests",
+                                              "request_timeout_ms"};
 
     auto sections = parse_ini(uncommented(example_text()));
     REQUIRE(sections.has_value());

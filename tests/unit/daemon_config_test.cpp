@@ -88,6 +88,7 @@ bucket = bucket-a
 endpoint = http://127.0.0.1:9000
 poll_interval_ms = 250
 max_parallel_requests = 16
+request_timeout_ms = 2500
 sync = normal
 
 [store "b"]
@@ -104,6 +105,8 @@ collect_garbage = false
     CHECK(s.stores[0].sync_mode == durability::normal);
     CHECK(s.stores[0].max_parallel_requests == 16);
     CHECK(s.stores[1].max_parallel_requests == 64);
+    CHECK(s.stores[0].request_timeout == std::chrono::milliseconds(2500));
+    CHECK(s.stores[1].request_timeout == std::chrono::milliseconds(30000));
     CHECK_FALSE(s.stores[1].collect_garbage);
     REQUIRE(finalize(s).has_value());
     CHECK(s.stores[0].replica == "/h/.local/state/mps3/a.sqlite");
@@ -117,6 +120,8 @@ TEST_CASE("bad configs are refused with the line and the key") {
         {"[store \"a\"]\nsync = sometimes\n", "line 2: sync"},
         {"[store \"a\"]\nmax_parallel_requests = 0\n", "line 2: max_parallel_requests"},
         {"[store \"a\"]\nmax_parallel_requests = 513\n", "line 2: max_parallel_requests"},
+        {"[store \"a\"]\nrequest_timeout_ms = 99\n", "line 2: request_timeout_ms"},
+        {"[store \"a\"]\nrequest_timeout_ms = 600001\n", "line 2: request_timeout_ms"},
         {"[store]\nbucket = b\n", "needs a name"},
         {"[stores \"a\"]\n", "unknown section"},
         {"bucket = b\n", "inside a [daemon]"},
