@@ -22,7 +22,10 @@ build_packages=(
 # (own config, Unix socket in a temp dir, no TCP port), so the package's service is never used.
 # clang builds the libFuzzer targets (tests/fuzz/run.sh); on Debian 12 the fuzzer and sanitizer
 # runtimes (libclang_rt.fuzzer) are in libclang-rt-14-dev, which clang only recommends.
-test_packages=(radosgw ceph-mon ceph-osd ceph-common curl redis-server clang libclang-rt-14-dev)
+# faketime brings libfaketime, preloaded into real mps3d processes to skew their clocks
+# (tests/integration/daemon_faults_test.cpp).
+test_packages=(radosgw ceph-mon ceph-osd ceph-common curl redis-server clang libclang-rt-14-dev
+  faketime)
 
 want_tests=0
 for arg in "$@"; do
