@@ -106,6 +106,9 @@ void daemon_process::start(std::chrono::milliseconds timeout) {
              {"AWS_SECRET_ACCESS_KEY", server_.secret_key()}};
     o.unset_env = {"AWS_PROFILE",   "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3",
                    "NOTIFY_SOCKET", "LISTEN_FDS",        "LISTEN_PID",       "JOURNAL_STREAM"};
+    for (const auto& [name, value] : options_.env) {
+        o.env[name] = value;
+    }
     o.stderr_file = options_.dir / "mps3d.log";
     o.max_file_bytes = options_.max_file_bytes;
     child_ = std::make_unique<child_process>(std::move(o));

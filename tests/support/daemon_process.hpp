@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,6 +33,8 @@ struct daemon_options {
     std::vector<std::string> extra_args;
     std::string endpoint;                         // empty: the test server's
     std::optional<std::uint64_t> max_file_bytes;  // RLIMIT_FSIZE for the daemon (disk full)
+    /// Extra environment for the daemon (LD_PRELOAD and FAKETIME for a skewed clock...).
+    std::map<std::string, std::string> env;
 };
 
 class daemon_process {

@@ -30,6 +30,20 @@ double cpu_seconds(pid_t pid) {
     return static_cast<double>(user + system) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
+std::uint64_t rss_bytes(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.starts_with("VmRSS:")) {
+            std::istringstream fields(line.substr(6));
+            std::uint64_t kib = 0;
+            fields >> kib;
+            return kib * 1024;
+        }
+    }
+    return 0;
+}
+
 double cpu_seconds(const std::vector<pid_t>& pids) {
     double sum = 0;
     for (const auto pid : pids) {

@@ -1,11 +1,13 @@
-// What benches read about processes and the machine: CPU seconds from /proc/PID/stat, the test
-// server's processes, a one-line description of the machine for a bench's heading and JSON.
+// What benches and tests read about processes and the machine: CPU seconds from /proc/PID/stat,
+// resident memory from /proc/PID/status, the test server's processes, a one-line description of
+// the machine for a bench's heading and JSON.
 #pragma once
 
 #include "test_server.hpp"
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -13,6 +15,8 @@ namespace mps3::test {
 
 /// CPU seconds (user + system, all threads) a process has used so far; 0 when it is gone.
 double cpu_seconds(pid_t pid);
+/// Resident set size (VmRSS) of a process now; 0 when it is gone.
+std::uint64_t rss_bytes(pid_t pid);
 /// The sum over several processes.
 double cpu_seconds(const std::vector<pid_t>& pids);
 
