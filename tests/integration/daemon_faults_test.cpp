@@ -150,6 +150,32 @@ std::map<std::string, std::string> replica_state(socket_client& c,
     return out;
 }
 
+// The first differences between two states, for failure messages.
+std::string differences(const std::map<std::string, std::string>& got,
+                        const std::map<std::string, std::string>& want) {
+    std::string out;
+    int shown = 0;
+    for (const auto& [key, value] : want) {
+        const auto it = got.find(key);
+        if (it == got.end() || it->second != value) {
+            out += "\n  " + key + ": " + (it == got.end() ? "<absent>" : it->second) +
+                   ", expected " + value;
+            if (++shown == 12) {
+                return out + "\n  ...";
+            }
+        }
+    }
+    for (const auto& [key, value] : got) {
+        if (!want.contains(key)) {
+            out += "\n  " + key + ": " + value + ", expected <absent>";
+            if (++shown == 12) {
+                return out + "\n  ...";
+            }
+        }
+    }
+    return out;
+}
+
 struct fault_case {
     http_fault fault;
     request_kind total_kind;   // the kind every request of which fails until status shows it
@@ -248,9 +274,10 @@ void run_fault_case(const fault_case& fc) {
     auto keys = wa.keys;
     keys.insert(wb.keys.begin(), wb.keys.end());
     const auto in_bucket = read_bucket_now(shared_server(), bucket);
-    CHECK_MESSAGE(in_bucket == expected, "the bucket differs from the acknowledged writes ("
-                                             << in_bucket.size() << " keys, expected "
-                                             << expected.size() << ")" << failure_context());
+    CHECK_MESSAGE(in_bucket == expected,
+                  "the bucket differs from the acknowledged writes ("
+                      << in_bucket.size() << " keys, expected " << expected.size() << ")"
+                      << differences(in_bucket, expected) << failure_context());
     std::map<std::string, std::string> replica;
     const bool converged = wait_until(
         [&] {
@@ -276,14 +303,18 @@ void run_fault_case(const fault_case& fc) {
     CHECK(plan->injected(fc.fault) > 0);
     CHECK(a.stop() == 0);
     CHECK(b.stop() == 0);
-    std::filesystem::remove_all(dir);
+    if (in_bucket == expected && converged) {
+        std::filesystem::remove_all(dir);
+    } else {
+        MESSAGE("kept " << dir << " (daemons' logs, replicas)");
+    }
 }
 
 }  // namespace
 
 TEST_CASE("mps3d faults: 500 InternalError bursts") {
     run_fault_case(
-        {http_fault::internal_error_500, request_kind::any, request_kind::any, "InternalError"});
+        {http_fault::internal_error_500, request_kind::any, request_kind::any, "HTTP 500"});
 }
 
 TEST_CASE("mps3d faults: 503 SlowDown bursts on uploads") {

@@ -28,6 +28,16 @@ std::string wire_bytes(const Message& m) {
     return out.str();
 }
 
+// A response head as the server sent it (fields in order), with the framing set by the caller.
+std::string head_bytes(const http::response<http::string_body>& response) {
+    std::string out = "HTTP/1.1 " + std::to_string(response.result_int()) + " " +
+                      std::string(response.reason()) + "\r\n";
+    for (const auto& field : response) {
+        out += std::string(field.name_string()) + ": " + std::string(field.value()) + "\r\n";
+    }
+    return out + "\r\n";
+}
+
 // What S3 answers when it refuses a request: the status, and an XML error body (none for HEAD).
 std::string s3_error(http_fault fault, const http::request<http::string_body>& req) {
     const bool slow_down = fault == http_fault::slow_down_503;
@@ -141,7 +151,8 @@ asio::awaitable<void> relay_http(std::shared_ptr<tcp::socket> client,
             response.chunked(false);
             response.content_length(response.body().size());
         }
-        const std::string response_wire = wire_bytes(response);
+        // A HEAD response keeps the Content-Length of the object and has no body.
+        const std::string response_wire = head_bytes(response) + response.body();
 
         if (fault == http_fault::none) {
             auto [wec, w] =
