@@ -25,9 +25,10 @@ build_packages=(
 # clang builds the libFuzzer targets (tests/fuzz/run.sh); on Debian 12 the fuzzer and sanitizer
 # runtimes (libclang_rt.fuzzer) are in libclang-rt-14-dev, which clang only recommends.
 # The client libraries' tests (clients/) run with Debian's python3 and its pytest, and
-# docs/clients.md's shell example is tested with socat.
+# docs/clients.md's shell example is tested with socat. faketime brings libfaketime, preloaded
+# into real mps3d processes to skew their clocks (tests/integration/daemon_faults_test.cpp).
 test_packages=(radosgw ceph-mon ceph-osd ceph-common curl redis-server clang libclang-rt-14-dev
-  python3 python3-pytest socat patch)
+  python3 python3-pytest socat patch faketime)
 
 want_tests=0
 for arg in "$@"; do

@@ -144,6 +144,12 @@ status apply_store_entry(store_settings& s, const ini::entry& e) {
             return std::move(n).err();
         }
         s.poll_interval = std::chrono::milliseconds(static_cast<std::int64_t>(*n));
+    } else if (e.key == "request_timeout_ms") {
+        auto n = parse_number(e, 100, 600'000);
+        if (!n) {
+            return std::move(n).err();
+        }
+        s.request_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(*n));
     } else if (e.key == "max_parallel_requests") {
         auto n = parse_number(e, 1, 512);
         if (!n) {

@@ -28,6 +28,8 @@ struct store_settings {
     std::string manifest = "manifest.json";
     std::chrono::milliseconds poll_interval{1000};
     std::size_t max_parallel_requests = 64;  // object requests in flight (store_config's)
+    /// One S3 request attempt, connect to last byte (s3::client_config's request_timeout).
+    std::chrono::milliseconds request_timeout{30000};
     bool collect_garbage = true;
     // What is read of other writers' objects (store_config's, docs/bucket-format.md).
     std::size_t max_entry_bytes = std::size_t{64} << 20;

@@ -88,6 +88,7 @@ result<store_config> make_store_config(const store_settings& settings,
     config.s3.credentials = *(*source)->current();
     config.s3.credential_source = std::move(*source);
     config.s3.log = store_log;
+    config.s3.request_timeout = settings.request_timeout;
     config.bucket = settings.bucket;
     config.manifest_key = settings.manifest;
     config.replica_path = settings.replica;

@@ -37,7 +37,8 @@ struct daemon_options {
     bool endpoint_in_config = true;
     /// false: no AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for it (the AWS files give them).
     bool credentials_from_env = true;
-    /// Set in its environment over the defaults (AWS_CONFIG_FILE, a session token...).
+    /// Set in its environment over the defaults (AWS_CONFIG_FILE, a session token, LD_PRELOAD and
+    /// FAKETIME for a skewed clock...).
     std::map<std::string, std::string> env;
     std::optional<std::uint64_t> max_file_bytes;  // RLIMIT_FSIZE for the daemon (disk full)
 };

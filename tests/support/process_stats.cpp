@@ -30,17 +30,6 @@ double cpu_seconds(pid_t pid) {
     return static_cast<double>(user + system) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
-std::uint64_t peak_rss_bytes(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.rfind("VmHWM:", 0) == 0) {
-            return std::stoull(line.substr(6)) * 1024;  // "VmHWM:   12345 kB"
-        }
-    }
-    return 0;
-}
-
 double cpu_seconds(const std::vector<pid_t>& pids) {
     double sum = 0;
     for (const auto pid : pids) {

@@ -1,5 +1,6 @@
-// What benches read about processes and the machine: CPU seconds from /proc/PID/stat, the test
-// server's processes, a one-line description of the machine for a bench's heading and JSON.
+// What benches and tests read about processes and the machine: CPU seconds from /proc/PID/stat,
+// resident memory from /proc/PID/status, the test server's processes, a one-line description of
+// the machine for a bench's heading and JSON.
 #pragma once
 
 #include "test_server.hpp"
@@ -29,10 +30,6 @@ bool reset_peak_rss(pid_t pid);
 /// The processes of a test server: s3rver's one Node process (its command line names the port),
 /// or RGW's radosgw, ceph-osd and ceph-mon (a bench starts one cluster).
 std::vector<pid_t> server_pids(const test_server& server);
-
-/// A process's peak resident set size so far (VmHWM in /proc/PID/status), bytes; 0 when it is
-/// gone.
-std::uint64_t peak_rss_bytes(pid_t pid);
 
 /// CPU seconds the whole machine has been busy so far (every CPU: /proc/stat minus idle and
 /// iowait). What a bench's processes did not use of it is other work on the machine.

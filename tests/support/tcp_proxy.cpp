@@ -1,5 +1,6 @@
 #include "tcp_proxy.hpp"
 
+#include "http_fault_relay.hpp"
 #include "s3/http_message.hpp"
 
 #include <mps3/text.hpp>
@@ -53,30 +54,29 @@ using s3::detail::iequals;
 
 using mps3::trim;
 
-// The counter a request goes to. ListObjectsV2 is a GET on the bucket with list-type=2 among
-// the query parameters.
+// The counter a request goes to.
 using counter = std::uint64_t proxy_traffic::*;
-counter classify(std::string_view method, std::string_view target) {
-    if (method == "GET") {
-        const auto q = target.find('?');
-        if (q != std::string_view::npos) {
-            const auto query = "&" + std::string(target.substr(q + 1)) + "&";
-            if (query.find("&list-type=2&") != std::string::npos) {
-                return &proxy_traffic::list;
-            }
-        }
-        return &proxy_traffic::get;
-    }
-    if (method == "HEAD") {
-        return &proxy_traffic::head;
-    }
-    if (method == "PUT") {
-        return &proxy_traffic::put;
-    }
-    if (method == "DELETE") {
-        return &proxy_traffic::del;
+counter counter_of(request_kind kind) {
+    switch (kind) {
+        case request_kind::list:
+            return &proxy_traffic::list;
+        case request_kind::get:
+            return &proxy_traffic::get;
+        case request_kind::head:
+            return &proxy_traffic::head;
+        case request_kind::put:
+            return &proxy_traffic::put;
+        case request_kind::del:
+            return &proxy_traffic::del;
+        case request_kind::other:
+        case request_kind::any:
+            break;
     }
     return &proxy_traffic::other;
+}
+
+counter classify(std::string_view method, std::string_view target) {
+    return counter_of(classify_request(method, target));
 }
 
 // Follows one connection's client -> server stream: request heads, then Content-Length bytes of
@@ -175,6 +175,7 @@ struct tcp_proxy::impl : std::enable_shared_from_this<impl> {
     tcp::endpoint target;
     std::atomic<bool> passing{true};
     std::atomic<std::int64_t> delay_ms{0};
+    std::shared_ptr<fault_plan> faults;  // proxy thread only (set by a posted handler)
     mutable std::mutex counts_mutex;
     proxy_traffic counts;                          // guarded by counts_mutex
     std::list<std::shared_ptr<tcp::socket>> open;  // proxy thread only
@@ -280,6 +281,11 @@ struct tcp_proxy::impl : std::enable_shared_from_this<impl> {
         }
         open.push_back(client);
         open.push_back(server);
+        if (faults) {
+            asio::co_spawn(io, relay_http(client, server, faults, make_relay_hooks()),
+                           asio::detached);
+            co_return;
+        }
         auto stream = std::make_shared<delayed_stream>(io);
         asio::co_spawn(io, read_upstream(client, stream), asio::detached);
         asio::co_spawn(io, write_upstream(client, server, stream), asio::detached);
@@ -301,6 +307,17 @@ struct tcp_proxy::impl : std::enable_shared_from_this<impl> {
             add(&proxy_traffic::connections, 1);
             asio::co_spawn(io, serve(client), asio::detached);
         }
+    }
+
+    relay_hooks make_relay_hooks() {
+        return {.on_request = [this](request_kind k) { add(counter_of(k), 1); },
+                .on_bytes =
+                    [this](std::size_t to_server, std::size_t from_server) {
+                        add(&proxy_traffic::bytes_to_server, to_server);
+                        add(&proxy_traffic::bytes_from_server, from_server);
+                    },
+                .on_unparsed = [this] { add(&proxy_traffic::unparsed, 1); },
+                .delay = [this] { return std::chrono::milliseconds(delay_ms); }};
     }
 
     void close_open() {
@@ -356,6 +373,15 @@ void tcp_proxy::cut() {
 
 void tcp_proxy::restore() {
     impl_->passing = true;
+}
+
+void tcp_proxy::set_fault_plan(std::shared_ptr<fault_plan> plan) {
+    std::promise<void> done;
+    asio::post(impl_->io, [state = impl_, &plan, &done] {
+        state->faults = std::move(plan);
+        done.set_value();
+    });
+    done.get_future().wait();
 }
 
 void tcp_proxy::set_delay(std::chrono::milliseconds delay) {

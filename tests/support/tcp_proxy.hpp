@@ -3,8 +3,12 @@
 // and can cut the server off (new connections refused, open ones closed) and restore it.
 // For benchmarks it can also delay the client -> server direction (a WAN round trip on
 // loopback) and count the HTTP requests that pass, by kind.
+// With a fault_plan (fault_plan.hpp) it also injects HTTP faults per request: S3 errors,
+// resets, stalls, truncated bodies, silence.
 // It runs on its own thread and io_context: test-side only, the daemon stays single-threaded.
 #pragma once
+
+#include "fault_plan.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -49,6 +53,11 @@ class tcp_proxy {
     /// Cut: refuse new connections and close the open ones. Restore: pass traffic again.
     void cut();
     void restore();
+
+    /// Connections accepted from now on are served request by request (http_fault_relay.hpp),
+    /// each request getting the fault `plan` picks; nullptr: plain byte forwarding again. Open
+    /// connections keep their mode. Counting works the same in both modes.
+    void set_fault_plan(std::shared_ptr<fault_plan> plan);
 
     /// One-way delay added to every chunk forwarded client -> server, like netem latency: each
     /// chunk is stamped on arrival and written at arrival + delay, in order, with no bandwidth

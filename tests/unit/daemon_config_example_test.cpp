@@ -181,7 +181,8 @@ TEST_CASE("config example: it shows every key mps3d accepts, and only those") {
                                               "max_entry_bytes",
                                               "max_content_bytes",
                                               "max_entry_files",
-                                              "compress_entries"};
+                                              "compress_entries",
+                                              "request_timeout_ms"};
 
     auto sections = ini::parse(uncommented(example_text()), ini::dialect::mps3);
     REQUIRE(sections.has_value());

@@ -92,6 +92,7 @@ max_parallel_requests = 16
 max_entry_bytes = 1048576
 max_content_bytes = 2048
 max_entry_files = 1000
+request_timeout_ms = 2500
 sync = normal
 
 [store "b"]
@@ -115,6 +116,8 @@ compress_entries = off
     CHECK(s.stores[1].max_entry_bytes == std::size_t{64} << 20);
     CHECK(s.stores[1].max_content_bytes == std::size_t{16} << 20);
     CHECK(s.stores[1].max_entry_files == 500'000);
+    CHECK(s.stores[0].request_timeout == std::chrono::milliseconds(2500));
+    CHECK(s.stores[1].request_timeout == std::chrono::milliseconds(30000));
     CHECK_FALSE(s.stores[1].collect_garbage);
     CHECK(s.stores[0].compress_entries);  // the default
     CHECK_FALSE(s.stores[1].compress_entries);
@@ -134,6 +137,8 @@ TEST_CASE("bad configs are refused with the line and the key") {
         {"[store \"a\"]\nmax_entry_bytes = 1023\n", "line 2: max_entry_bytes"},
         {"[store \"a\"]\nmax_content_bytes = 1073741825\n", "line 2: max_content_bytes"},
         {"[store \"a\"]\nmax_entry_files = 0\n", "line 2: max_entry_files"},
+        {"[store \"a\"]\nrequest_timeout_ms = 99\n", "line 2: request_timeout_ms"},
+        {"[store \"a\"]\nrequest_timeout_ms = 600001\n", "line 2: request_timeout_ms"},
         {"[store]\nbucket = b\n", "needs a name"},
         {"[stores \"a\"]\n", "unknown section"},
         {"bucket = b\n", "inside a [daemon]"},
