@@ -15,7 +15,7 @@ ipc::rpc_result<std::string> version_of(const ipc::request& r) {
     if (auto unknown = r.args().only({})) {
         return *unknown;
     }
-    ipc::detail::json_builder out;
+    ipc::json_builder out;
     out.begin_object().key("version").string(project_version()).key("git");
     if (git_describe().empty()) {
         out.null();

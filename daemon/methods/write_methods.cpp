@@ -5,6 +5,7 @@
 // share the next transaction and its fsync.
 #include "methods/method_env.hpp"
 
+#include <mps3/ipc/excerpt.hpp>
 #include <mps3/ipc/json_builder.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -250,7 +251,7 @@ void move_now(ipc::reply& answer, const method_env& env, named_store& target,
     if (!*value) {
         return answer.error(
             rpc_error(rpc_code::not_found,
-                      "Not found: no value at " + ipc::detail::quoted_excerpt(from) + " to move"));
+                      "Not found: no value at " + ipc::quoted_excerpt(from) + " to move"));
     }
     std::vector<write_op> ops;
     ops.push_back({.key = to, .value = std::move(**value)});

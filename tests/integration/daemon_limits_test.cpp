@@ -257,30 +257,23 @@ TEST_CASE("mps3d limits: the notification queues, by count and by bytes") {
     constexpr int changes = 1000;
     constexpr std::size_t value_bytes = 1000;
 
+    // Either bound ends a subscription whose client does not read.
+    std::string limit_line;
     SUBCASE("max_queued_notifications") {
-        limited_daemon t({"max_queued_notifications = 4"});
-        auto good = connect_to(t.d);
-        raw_socket lazy(t.d.socket());
-        REQUIRE(answer(lazy, request(1, "subscribe", R"({"prefix":"q/"})")).HasMember("result"));
-        write_changes(good, "q/", changes, 100, value_bytes);
-        const auto b = read_until_lagged(lazy, changes);
-        REQUIRE(b.lagged_at.has_value());
-        CHECK(*b.lagged_at == b.last_changed);
-        CHECK(b.changed < static_cast<std::size_t>(changes));
-        MESSAGE("lagged after " << b.changed << " of " << changes << " changes");
-        CHECK(call(good, "status", "{}").HasMember("store"));
+        limit_line = "max_queued_notifications = 4";
     }
     SUBCASE("max_queued_bytes") {
-        limited_daemon t({"max_queued_bytes = 8192"});
-        auto good = connect_to(t.d);
-        raw_socket lazy(t.d.socket());
-        REQUIRE(answer(lazy, request(1, "subscribe", R"({"prefix":"q/"})")).HasMember("result"));
-        write_changes(good, "q/", changes, 100, value_bytes);
-        const auto b = read_until_lagged(lazy, changes);
-        REQUIRE(b.lagged_at.has_value());
-        CHECK(*b.lagged_at == b.last_changed);
-        CHECK(b.changed < static_cast<std::size_t>(changes));
-        MESSAGE("lagged after " << b.changed << " of " << changes << " changes");
-        CHECK(call(good, "status", "{}").HasMember("store"));
+        limit_line = "max_queued_bytes = 8192";
     }
+    limited_daemon t({limit_line});
+    auto good = connect_to(t.d);
+    raw_socket lazy(t.d.socket());
+    REQUIRE(answer(lazy, request(1, "subscribe", R"({"prefix":"q/"})")).HasMember("result"));
+    write_changes(good, "q/", changes, 100, value_bytes);
+    const auto b = read_until_lagged(lazy, changes);
+    REQUIRE(b.lagged_at.has_value());
+    CHECK(*b.lagged_at == b.last_changed);
+    CHECK(b.changed < static_cast<std::size_t>(changes));
+    MESSAGE(limit_line << ": lagged after " << b.changed << " of " << changes << " changes");
+    CHECK(call(good, "status", "{}").HasMember("store"));
 }

@@ -9,6 +9,7 @@
 #include "ctl/list_pager.hpp"
 #include "ctl/socket_path.hpp"
 #include "ctl/watcher.hpp"
+#include "ctl_test_helpers.hpp"
 
 #include "json/document.hpp"
 
@@ -25,6 +26,8 @@
 
 using namespace mps3;
 using namespace mps3::ctl;
+using mps3::ctl::test::parsed;
+using mps3::ctl::test::planned;
 using std::chrono::milliseconds;
 
 namespace {
@@ -33,22 +36,6 @@ rapidjson::Document doc(std::string_view json) {
     auto parsed = json::parse(json);
     REQUIRE(parsed.has_value());
     return std::move(parsed).value();
-}
-
-invocation parsed(std::initializer_list<std::string> args) {
-    std::ostringstream out;
-    std::ostringstream err;
-    auto outcome = parse_command_line(args, out, err);
-    INFO(err.str());
-    REQUIRE(outcome.inv.has_value());
-    return std::move(*outcome.inv);
-}
-
-std::unique_ptr<conversation> planned(std::initializer_list<std::string> args) {
-    auto talk = plan(parsed(args));
-    INFO((talk ? std::string() : talk.err().message));
-    REQUIRE(talk.has_value());
-    return std::move(*talk);
 }
 
 std::string plan_error(std::initializer_list<std::string> args) {

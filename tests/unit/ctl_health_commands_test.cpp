@@ -3,6 +3,7 @@
 #include "ctl/cli.hpp"
 #include "ctl/commands.hpp"
 #include "ctl/exit_codes.hpp"
+#include "ctl_test_helpers.hpp"
 
 #include "json/document.hpp"
 
@@ -14,24 +15,10 @@
 
 using namespace mps3;
 using namespace mps3::ctl;
+using mps3::ctl::test::parsed;
+using mps3::ctl::test::planned;
 
 namespace {
-
-invocation parsed(std::initializer_list<std::string> args) {
-    std::ostringstream out;
-    std::ostringstream err;
-    auto outcome = parse_command_line(args, out, err);
-    INFO(err.str());
-    REQUIRE(outcome.inv.has_value());
-    return std::move(*outcome.inv);
-}
-
-std::unique_ptr<conversation> planned(std::initializer_list<std::string> args) {
-    auto talk = plan(parsed(args));
-    INFO((talk ? std::string() : talk.err().message));
-    REQUIRE(talk.has_value());
-    return std::move(*talk);
-}
 
 ipc::rpc_response ok(std::string_view result) {
     ipc::rpc_response r;

@@ -208,8 +208,8 @@ TEST_CASE("config example: it shows every key mps3d accepts, and only those") {
         CHECK_MESSAGE(why(known).find("unknown key") == std::string::npos, key);
     }
 
-    // And config.cpp (with observability_settings.cpp, which parses the metrics and health keys)
-    // knows no other: a key added there must be added to the example too.
+    // And config.cpp (with observability_settings.cpp, which parses the metrics and health keys,
+    // and the limits' table) knows no other: a key added there must be added to the example too.
     std::set<std::string> in_source;
     const auto source =
         read_source("daemon/config.cpp") + read_source("daemon/observability_settings.cpp");
@@ -219,6 +219,16 @@ TEST_CASE("config example: it shows every key mps3d accepts, and only those") {
         const auto start = at + marker.size();
         const auto end = source.find('"', start);
         if (end != std::string::npos) {
+            in_source.insert(source.substr(start, end - start));
+        }
+    }
+    // The [daemon] limits are a table: {"max_connections", &daemon_settings::max_connections, ...}.
+    const std::string limit_marker = "{\"";
+    for (auto at = source.find(limit_marker); at != std::string::npos;
+         at = source.find(limit_marker, at + limit_marker.size())) {
+        const auto start = at + limit_marker.size();
+        const auto end = source.find('"', start);
+        if (end != std::string::npos && source.compare(end, 21, "\", &daemon_settings::") == 0) {
             in_source.insert(source.substr(start, end - start));
         }
     }

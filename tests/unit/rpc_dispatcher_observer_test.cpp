@@ -1,7 +1,7 @@
 // The dispatcher's request observer (request metrics): told once per answered request, with the
 // method, the answer's code and the time to the answer; a made-up method and an invalid item
 // are labelled as such, never by what the client sent; notifications are not counted.
-#include "rpc/dispatcher.hpp"
+#include <mps3/ipc/dispatcher.hpp>
 
 #include <doctest/doctest.h>
 

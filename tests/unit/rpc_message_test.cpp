@@ -3,6 +3,8 @@
 // never a crash, and never a deep recursion.
 #include <mps3/ipc/message.hpp>
 
+#include "json/document.hpp"
+
 #include <doctest/doctest.h>
 
 #include <ostream>
