@@ -215,9 +215,9 @@ asio::awaitable<result<store::impl::fetched_contents>> store::impl::async_fetch_
         auto doc = text ? json::parse(*text) : result<rapidjson::Document>(text.err());
         auto compact = doc ? json::serialize(*doc) : result<std::string>(doc.err());
         if (!compact) {
+            // A body that does not decode says so in the reason ("gzip body: ...").
             log(log_level::warn,
-                "content " + object +
-                    " is not (decodable) JSON; key left as it was: " + compact.err().message);
+                "content " + object + " is not JSON; key left as it was: " + compact.err().message);
             bad_content.insert(object);
             out.incomplete = true;
             co_return true;
