@@ -12,6 +12,7 @@
 #include <boost/asio/write.hpp>
 
 #include <algorithm>
+#include <memory>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -102,15 +103,30 @@ asio::awaitable<void> session::wait_for_room() {
 // `self` keeps the session alive while the loop runs.
 asio::awaitable<void> session::read_loop(std::shared_ptr<session> /*self*/) {
     line_splitter splitter(limits_.max_frame);
-    std::vector<char> buffer(read_chunk);
+    // The read buffer exists only while there is something to read: an idle connection waits
+    // for readability without one (64 KiB each made 1,000 idle connections cost 65 MiB;
+    // docs/benchmarks.md, "Memory"). Not zero-filled: read_some writes what it returns.
+    std::unique_ptr<char[]> buffer;
+    boost::system::error_code nb_ec;
+    socket_.non_blocking(true, nb_ec);  // read_some below must never block the io thread
     while (!closed_) {
         if (!has_room()) {
             co_await wait_for_room();
             continue;
         }
-        auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer), use_tuple);
+        buffer.reset();
+        auto [wait_ec] = co_await socket_.async_wait(asio::socket_base::wait_read, use_tuple);
         if (closed_) {
             break;
+        }
+        boost::system::error_code ec = wait_ec;
+        std::size_t n = 0;
+        if (!ec) {
+            buffer.reset(new char[read_chunk]);  // NOLINT(cppcoreguidelines-owning-memory)
+            n = socket_.read_some(asio::buffer(buffer.get(), read_chunk), ec);
+            if (ec == asio::error::would_block || ec == asio::error::try_again) {
+                continue;  // woken without data after all
+            }
         }
         if (ec) {
             if (ec == asio::error::eof) {
@@ -124,7 +140,7 @@ asio::awaitable<void> session::read_loop(std::shared_ptr<session> /*self*/) {
             }
             break;
         }
-        splitter.feed(std::string_view(buffer.data(), n));
+        splitter.feed(std::string_view(buffer.get(), n));
         for (;;) {
             // Room is checked before each line, not each read: one read may hold hundreds of
             // small requests, and their answers must not pile up past the bounds.
