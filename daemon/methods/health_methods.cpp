@@ -11,8 +11,8 @@
 namespace mps3::daemon::methods_detail {
 namespace {
 
-using ipc::rpc_result;
 using ipc::json_builder;
+using ipc::rpc_result;
 
 constexpr std::int64_t most_sync_age_ms = std::int64_t{7} * 24 * 3600 * 1000;  // a week
 

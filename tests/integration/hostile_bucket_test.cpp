@@ -87,7 +87,8 @@ std::string current_files_members(const std::string& bucket) {
     }
     REQUIRE_MESSAGE(!newest.empty(), "no entry in the bucket");
     // The daemons store entries gzip-compressed (compress_entries): decoded by its magic bytes.
-    auto text = mps3::protocol::decoded_object_body(get_object_now(shared_server(), bucket, newest), "");
+    auto text =
+        mps3::protocol::decoded_object_body(get_object_now(shared_server(), bucket, newest), "");
     REQUIRE_MESSAGE(text.has_value(), (text ? "" : text.err().describe()));
     const auto body = parse_json(*text);
     std::map<std::string, std::string> files;
