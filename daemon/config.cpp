@@ -132,6 +132,8 @@ status apply_store_entry(store_settings& s, const ini::entry& e) {
         s.profile = e.value;
     } else if (e.key == "addressing_style") {
         s.addressing_style = e.value;
+    } else if (e.key == "ca_file") {
+        s.ca_file = e.value;
     } else if (e.key == "bucket") {
         s.bucket = e.value;
     } else if (e.key == "manifest") {

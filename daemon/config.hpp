@@ -24,6 +24,9 @@ struct store_settings {
     std::string profile;           // AWS profile; empty: AWS_PROFILE, default
     /// Empty: the AWS config file's s3 addressing_style, else auto (s3::choose_addressing).
     std::string addressing_style;
+    /// PEM trust anchors for an https:// endpoint, besides the system store. Empty:
+    /// AWS_CA_BUNDLE, else the profile's ca_bundle in the AWS config file (store_factory).
+    std::string ca_file;
     std::string bucket;
     std::string manifest = "manifest.json";
     std::chrono::milliseconds poll_interval{1000};

@@ -4,6 +4,7 @@
 #include <mps3/s3/credential_source.hpp>
 #include <mps3/s3/endpoint.hpp>
 
+#include <fstream>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,34 @@ error named(const store_settings& settings, result<T>&& failed) {
 }
 
 }  // namespace
+
+result<std::string> resolve_ca_file(const store_settings& settings, const s3::environment& env) {
+    std::string path = settings.ca_file;
+    std::string source = "ca_file";
+    if (path.empty()) {
+        if (auto it = env.find("AWS_CA_BUNDLE"); it != env.end() && !it->second.empty()) {
+            path = it->second;
+            source = "AWS_CA_BUNDLE";
+        }
+    }
+    if (path.empty()) {
+        auto aws = s3::load_aws_config(settings.profile, env);
+        if (!aws) {
+            return named(settings, std::move(aws));
+        }
+        path = aws->settings.value("ca_bundle");
+        source = "ca_bundle in " + aws->origin();
+    }
+    if (path.empty()) {
+        return std::string();
+    }
+    // Found now, not by the first TLS handshake: a wrong path stops mps3d at start (exit 2).
+    if (!std::ifstream(path).good()) {
+        return error(errc::invalid_argument,
+                     where_of(settings) + source + ": cannot read the CA file " + path);
+    }
+    return path;
+}
 
 result<s3::endpoint> resolve_store_endpoint(const store_settings& settings,
                                             const s3::environment& env) {
@@ -71,6 +100,10 @@ result<store_config> make_store_config(const store_settings& settings,
     lookup.where.profile = settings.profile;
     lookup.env = env;
     lookup.file_check_interval = daemon.credentials_check_interval;
+    auto ca_file = resolve_ca_file(settings, env);
+    if (!ca_file) {
+        return std::move(ca_file).err();
+    }
     auto source = s3::credential_source::load(std::move(lookup));
     if (!source) {
         return named(settings, std::move(source));
@@ -89,6 +122,7 @@ result<store_config> make_store_config(const store_settings& settings,
     config.s3.credential_source = std::move(*source);
     config.s3.log = store_log;
     config.s3.request_timeout = settings.request_timeout;
+    config.s3.ca_file = std::move(*ca_file);
     config.bucket = settings.bucket;
     config.manifest_key = settings.manifest;
     config.replica_path = settings.replica;

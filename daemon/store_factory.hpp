@@ -17,6 +17,12 @@ namespace mps3::daemon {
 result<s3::endpoint> resolve_store_endpoint(const store_settings& settings,
                                             const s3::environment& env);
 
+/// The PEM file of extra trust anchors for the store's TLS, as the AWS CLI finds its CA bundle:
+/// the store's ca_file, else AWS_CA_BUNDLE, else the profile's ca_bundle in the AWS config file;
+/// "" for none (the system store alone, which is always used). A file that cannot be read fails
+/// with a message naming the store and where the path came from.
+result<std::string> resolve_ca_file(const store_settings& settings, const s3::environment& env);
+
 /// Fails with a message naming the store (and where it was configured) when its endpoint is
 /// malformed, no credentials are found, or store::open would refuse the result
 /// (check_store_config: a bucket name AWS refuses...); never with the credentials themselves in

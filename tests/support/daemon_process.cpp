@@ -104,10 +104,11 @@ void daemon_process::start(std::chrono::milliseconds timeout) {
     for (const auto& a : options_.extra_args) {
         o.argv.push_back(a);
     }
-    o.unset_env = {"AWS_PROFILE",         "AWS_SESSION_TOKEN",  "AWS_ENDPOINT_URL",
-                   "AWS_ENDPOINT_URL_S3", "AWS_CONFIG_FILE",    "AWS_SHARED_CREDENTIALS_FILE",
-                   "AWS_REGION",          "AWS_DEFAULT_REGION", "NOTIFY_SOCKET",
-                   "LISTEN_FDS",          "LISTEN_PID",         "JOURNAL_STREAM"};
+    o.unset_env = {"AWS_PROFILE",         "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL",
+                   "AWS_ENDPOINT_URL_S3", "AWS_CONFIG_FILE",   "AWS_SHARED_CREDENTIALS_FILE",
+                   "AWS_CA_BUNDLE",       "AWS_REGION",        "AWS_DEFAULT_REGION",
+                   "NOTIFY_SOCKET",       "LISTEN_FDS",        "LISTEN_PID",
+                   "JOURNAL_STREAM"};
     if (options_.credentials_from_env) {
         o.env["AWS_ACCESS_KEY_ID"] = server_.access_key();
         o.env["AWS_SECRET_ACCESS_KEY"] = server_.secret_key();

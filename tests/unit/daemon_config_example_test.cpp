@@ -172,6 +172,7 @@ TEST_CASE("config example: it shows every key mps3d accepts, and only those") {
                                               "region",
                                               "profile",
                                               "addressing_style",
+                                              "ca_file",
                                               "manifest",
                                               "replica",
                                               "poll_interval_ms",

@@ -4,6 +4,10 @@
 #include "config.hpp"
 #include "store_factory.hpp"
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <span>
 #include <utility>
 
@@ -304,4 +308,61 @@ TEST_CASE("make_store_config: what store::open would refuse stops mps3d at start
     auto bad_env = make_store_config(store("bucket-a", ""), daemon, from_env, {});
     REQUIRE_FALSE(bad_env.has_value());
     CHECK(bad_env.err().message.find("AWS_ENDPOINT_URL") != std::string::npos);
+}
+
+TEST_CASE("resolve_ca_file: ca_file, else AWS_CA_BUNDLE, else the profile's ca_bundle") {
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("mps3-ca-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto write = [&](const std::string& name, const std::string& text) {
+        std::ofstream(dir / name) << text;
+        return (dir / name).string();
+    };
+    const auto own = write("own.pem", "-----BEGIN CERTIFICATE-----\n");
+    const auto bundle = write("bundle.pem", "-----BEGIN CERTIFICATE-----\n");
+    const auto profile_ca = write("profile.pem", "-----BEGIN CERTIFICATE-----\n");
+    const auto config = write("config", "[profile dev]\nca_bundle = " + profile_ca + "\n");
+    store_settings s;
+    s.name = "notes";
+    s.profile = "dev";
+    s3::environment env{{"HOME", "/nonexistent"}, {"AWS_CONFIG_FILE", config}};
+
+    auto from_profile = resolve_ca_file(s, env);
+    REQUIRE(from_profile.has_value());
+    CHECK(*from_profile == profile_ca);
+    env["AWS_CA_BUNDLE"] = bundle;
+    CHECK(resolve_ca_file(s, env).value() == bundle);
+    s.ca_file = own;
+    CHECK(resolve_ca_file(s, env).value() == own);
+
+    // None anywhere: the system store alone.
+    store_settings plain;
+    CHECK(resolve_ca_file(plain, {{"HOME", "/nonexistent"}}).value().empty());
+
+    // A path that cannot be read stops mps3d at start, naming where it came from.
+    s.ca_file = (dir / "missing.pem").string();
+    auto missing = resolve_ca_file(s, env);
+    REQUIRE_FALSE(missing.has_value());
+    CHECK(missing.err().code == make_error_code(errc::invalid_argument));
+    CHECK(missing.err().message.find("store 'notes'") != std::string::npos);
+    CHECK(missing.err().message.find("ca_file: cannot read the CA file") != std::string::npos);
+    s.ca_file.clear();
+    env["AWS_CA_BUNDLE"] = (dir / "gone.pem").string();
+    CHECK(resolve_ca_file(s, env).err().message.find("AWS_CA_BUNDLE") != std::string::npos);
+
+    // And make_store_config hands it to the S3 client.
+    auto daemon = default_settings({}, false, 1);
+    store_settings full;
+    full.name = "notes";
+    full.bucket = "bucket-a";
+    full.endpoint = "https://127.0.0.1:9443";
+    full.replica = "/tmp/notes.sqlite";
+    full.ca_file = own;
+    const s3::environment creds{{"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"},
+                                {"AWS_SECRET_ACCESS_KEY", "not-a-real-secret"},
+                                {"HOME", "/nonexistent"}};
+    auto made = make_store_config(full, daemon, creds, {});
+    REQUIRE(made.has_value());
+    CHECK(made->s3.ca_file == own);
+    std::filesystem::remove_all(dir);
 }
