@@ -5,6 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { after, afterEach, before, beforeEach } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -158,4 +159,28 @@ export class Daemon {
     if (this.child) await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * One mps3d (on an s3rver of its own) for the tests of the enclosing `describe`, started before
+ * them and disposed after: starting one per test would be most of the suite's time, so each test
+ * uses keys of its own and leaves the daemon running and online. Each test gets a client from
+ * `open(socket)`, closed after it. Call it inside `describe`; read `.daemon` and `.db` in a test.
+ */
+export function sharedDaemon(open) {
+  const shared = { s3: undefined, daemon: undefined, db: undefined };
+  before(async () => {
+    shared.s3 = S3Server.start();
+    shared.daemon = new Daemon(shared.s3);
+    await shared.daemon.start();
+  });
+  after(async () => {
+    await shared.daemon?.dispose();
+    shared.s3?.stop();
+  });
+  beforeEach(async () => {
+    shared.db = await open(shared.daemon.socket);
+  });
+  afterEach(() => shared.db?.close());
+  return shared;
 }

@@ -1,32 +1,18 @@
 // The Client against a real mps3d and s3rver: every method, errors, reconnection.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { beforeEach, describe, test } from 'node:test';
 
 import {
   Client, InvalidKeyError, InvalidParamsError, MethodNotFoundError, Mps3ConnectionError,
   Mps3Error, OperationTimeoutError, UnknownStoreError, ValueTooLargeError, connect,
 } from '../index.js';
-import { Daemon, S3Server } from '../test-support/daemon.js';
+import { sharedDaemon } from '../test-support/daemon.js';
 
 describe('Client', () => {
-  let s3;
+  const shared = sharedDaemon((socket) => connect({ socket }));
   let daemon;
   let db;
-  // One mps3d for the tests of the file (each uses keys of its own and leaves it running and
-  // online): starting one per test would be most of the suite's time.
-  before(async () => {
-    s3 = S3Server.start();
-    daemon = new Daemon(s3);
-    await daemon.start();
-  });
-  after(async () => {
-    await daemon?.dispose();
-    s3?.stop();
-  });
-  beforeEach(async () => {
-    db = await connect({ socket: daemon.socket });
-  });
-  afterEach(() => db?.close());
+  beforeEach(() => ({ daemon, db } = shared));
 
   test('put, get, delete; a stored null is not an absent key', async () => {
     const first = await db.put('users/ada', { name: 'Ada' });

@@ -1,10 +1,10 @@
 // Subscriptions against a real mps3d: delivery as an async iterator and as events, since, and
 // the guarantee that no change is missed across a daemon restart and a `lagged`.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { beforeEach, describe, test } from 'node:test';
 
 import { ChangesMissedError, Client } from '../index.js';
-import { Daemon, S3Server, until } from '../test-support/daemon.js';
+import { Daemon, sharedDaemon, until } from '../test-support/daemon.js';
 
 /** The next `n` changes of an iterated subscription, failing past `timeoutMs` for one. */
 async function take(sub, n, timeoutMs = 30_000) {
@@ -20,24 +20,10 @@ async function take(sub, n, timeoutMs = 30_000) {
 const range = (from, to) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('subscriptions', () => {
-  let s3;
+  const shared = sharedDaemon((socket) => new Client({ socket }));
   let daemon;
   let db;
-  // One mps3d for the tests of the file (each uses keys of its own and leaves it running and
-  // online): starting one per test would be most of the suite's time.
-  before(async () => {
-    s3 = S3Server.start();
-    daemon = new Daemon(s3);
-    await daemon.start();
-  });
-  after(async () => {
-    await daemon?.dispose();
-    s3?.stop();
-  });
-  beforeEach(async () => {
-    db = new Client({ socket: daemon.socket });
-  });
-  afterEach(() => db?.close());
+  beforeEach(() => ({ daemon, db } = shared));
 
   test('an async iterator delivers the matching changes in order', async () => {
     const sub = await db.subscribe({ prefix: 'u/' });
@@ -108,7 +94,7 @@ describe('subscriptions', () => {
   });
 
   test('a lagged subscription is recovered without missing a change', async (t) => {
-    const own = new Daemon(s3);
+    const own = new Daemon(shared.s3);
     t.after(() => own.dispose());
     await own.start();
     const db = new Client({ socket: own.socket });
