@@ -130,6 +130,11 @@ asio::awaitable<result<credentials>> credential_source::async_get() {
     s.store(std::move(*loaded), asked);
     s.reloading = false;
     s.reload_done->cancel();
+    // The timer lives only while a reload runs: kept, it would outlive the io_context that
+    // made it when the source does (a source used from several short-lived contexts), and its
+    // destructor would touch that context's freed timer service. Its waiters, woken by the
+    // cancel, re-check `reloading`.
+    s.reload_done.reset();
     co_return s.cached;
 }
 
