@@ -226,7 +226,10 @@ void run_fault_case(const fault_case& fc) {
         both_step();
     }
     call(wa.c, "flush", R"({"timeoutMs":30000})");
+    // B, beside A without the proxy, holds the same data and takes the same kind of writes:
+    // its growth is what the growing store costs, so A's growth beyond it is the faults'.
     const auto rss_before = rss_bytes(a.pid());
+    const auto rss_before_b = rss_bytes(b.pid());
     const auto traffic_before = proxy.traffic();
 
     // Every request of the kind fails: the S3 client's retries give up, status says so.
@@ -254,6 +257,7 @@ void run_fault_case(const fault_case& fc) {
         both_step();
     }
     const auto rss_after = rss_bytes(a.pid());
+    const auto rss_after_b = rss_bytes(b.pid());
     plan->clear();
     const auto traffic = proxy.traffic() - traffic_before;
 
@@ -291,14 +295,23 @@ void run_fault_case(const fault_case& fc) {
 
     const auto growth =
         static_cast<std::int64_t>(rss_after) - static_cast<std::int64_t>(rss_before);
+    const auto growth_b =
+        static_cast<std::int64_t>(rss_after_b) - static_cast<std::int64_t>(rss_before_b);
     MESSAGE(to_string(fc.fault) << ": " << wa.acknowledged << " + " << wb.acknowledged
                                 << " writes acknowledged, " << traffic.requests()
                                 << " requests through the proxy, faults injected: "
                                 << plan->summary() << "; A's RSS " << rss_before / 1024
-                                << " KiB -> " << rss_after / 1024 << " KiB");
+                                << " KiB -> " << rss_after / 1024 << " KiB, B's (no faults) "
+                                << rss_before_b / 1024 << " KiB -> " << rss_after_b / 1024
+                                << " KiB");
     if (rss_is_meaningful) {
-        // Flat: a leak of one connection or request per fault would pass this by far.
-        CHECK_MESSAGE(growth < 8 * 1024 * 1024, "A's RSS grew by " << growth / 1024 << " KiB");
+        // Flat: A grows no more than B, which holds the same growing store without faults (its
+        // page cache, the entries' key maps, the allocator's arenas). A leak of one connection
+        // or request per fault (over a hundred faults) would pass the margin by far. A CI run
+        // saw A alone grow by 9.8 MiB against a fixed 8 MiB bound, with no leak: the store grew.
+        CHECK_MESSAGE(growth - growth_b < 8 * 1024 * 1024, "A's RSS grew by "
+                                                               << growth / 1024 << " KiB, B's by "
+                                                               << growth_b / 1024 << " KiB");
     }
     CHECK(plan->injected(fc.fault) > 0);
     CHECK(a.stop() == 0);
