@@ -171,6 +171,12 @@ status apply_store_entry(store_settings& s, const ini::entry& e) {
         }
         (e.key == "max_entry_bytes" ? s.max_entry_bytes : s.max_content_bytes) =
             static_cast<std::size_t>(*n);
+    } else if (e.key == "read_cache_bytes") {
+        auto n = parse_number(e, 0, std::uint64_t{1} << 34);
+        if (!n) {
+            return std::move(n).err();
+        }
+        s.read_cache_bytes = static_cast<std::size_t>(*n);
     } else if (e.key == "max_entry_files") {
         auto n = parse_number(e, 1, 100'000'000);
         if (!n) {

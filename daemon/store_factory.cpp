@@ -132,6 +132,7 @@ result<store_config> make_store_config(const store_settings& settings,
     config.collect_garbage = settings.collect_garbage;
     config.max_entry_bytes = settings.max_entry_bytes;
     config.max_content_bytes = settings.max_content_bytes;
+    config.read_cache_bytes = settings.read_cache_bytes;
     config.max_entry_files = settings.max_entry_files;
     config.compress_entries = settings.compress_entries;
     config.sync_mode = settings.sync_mode;

@@ -74,6 +74,9 @@ export interface Status {
   initialSyncDone: boolean;
   groupCommits: number;
   groupCommittedWrites: number;
+  readCacheHits: number;
+  readCacheMisses: number;
+  readCacheBytes: number;
   syncing: { fetched: number; total: number } | null;
 }
 

@@ -80,6 +80,12 @@ rpc_result<std::string> status_of(const ipc::request& r, const method_env& env) 
         .uinteger(st.group_commits)
         .key("groupCommittedWrites")
         .uinteger(st.group_committed_writes)
+        .key("readCacheHits")
+        .uinteger(st.read_cache_hits)
+        .key("readCacheMisses")
+        .uinteger(st.read_cache_misses)
+        .key("readCacheBytes")
+        .uinteger(st.read_cache_bytes)
         .key("syncing");
     if (st.syncing) {
         out.begin_object()

@@ -62,6 +62,18 @@ rpc_result<std::string> get(const ipc::request& r, const method_env& env) {
     if (!value) {
         return to_answer(value.err());
     }
+    // The hot path, written directly (one allocation): values are stored as compact JSON, one
+    // line; the builder below keeps a value with a newline on one line.
+    if (!value->has_value()) {
+        return std::string(R"({"found":false})");
+    }
+    if (const auto& text = **value; !text.empty() && text.find('\n') == std::string::npos) {
+        constexpr std::string_view head = R"({"found":true,"value":)";
+        std::string answer;
+        answer.reserve(head.size() + text.size() + 1);
+        answer.append(head).append(text).push_back('}');
+        return answer;
+    }
     json_builder out;
     out.begin_object().key("found").boolean(value->has_value());
     if (value->has_value()) {

@@ -183,6 +183,7 @@ TEST_CASE("config example: it shows every key mps3d accepts, and only those") {
                                               "max_content_bytes",
                                               "max_entry_files",
                                               "compress_entries",
+                                              "read_cache_bytes",
                                               "request_timeout_ms"};
 
     auto sections = ini::parse(uncommented(example_text()), ini::dialect::mps3);

@@ -103,6 +103,7 @@ sync = normal
 bucket = bucket-b
 collect_garbage = false
 compress_entries = off
+read_cache_bytes = 0
 )")
                 .has_value());
     CHECK(s.level == log_level::warn);
@@ -125,6 +126,8 @@ compress_entries = off
     CHECK_FALSE(s.stores[1].collect_garbage);
     CHECK(s.stores[0].compress_entries);  // the default
     CHECK_FALSE(s.stores[1].compress_entries);
+    CHECK(s.stores[0].read_cache_bytes == std::size_t{8} << 20);  // the default
+    CHECK(s.stores[1].read_cache_bytes == 0);
     REQUIRE(finalize(s).has_value());
     CHECK(s.stores[0].replica == "/h/.local/state/mps3/a.sqlite");
 }
@@ -141,6 +144,7 @@ TEST_CASE("bad configs are refused with the line and the key") {
         {"[store \"a\"]\nmax_entry_bytes = 1023\n", "line 2: max_entry_bytes"},
         {"[store \"a\"]\nmax_content_bytes = 1073741825\n", "line 2: max_content_bytes"},
         {"[store \"a\"]\nmax_entry_files = 0\n", "line 2: max_entry_files"},
+        {"[store \"a\"]\nread_cache_bytes = -1\n", "line 2: read_cache_bytes"},
         {"[store \"a\"]\nrequest_timeout_ms = 99\n", "line 2: request_timeout_ms"},
         {"[store \"a\"]\nrequest_timeout_ms = 600001\n", "line 2: request_timeout_ms"},
         {"[store]\nbucket = b\n", "needs a name"},

@@ -83,6 +83,9 @@ Status = TypedDict(
         "initialSyncDone": bool,
         "groupCommits": int,
         "groupCommittedWrites": int,
+        "readCacheHits": int,
+        "readCacheMisses": int,
+        "readCacheBytes": int,
         "syncing": "Syncing | None",
     },
 )

@@ -3,7 +3,11 @@
 #include "rpc/describe.hpp"
 #include "rpc/id_reader.hpp"
 
+#include <rapidjson/allocators.h>
+
 #include <array>
+#include <cstddef>
+#include <memory>
 #include <utility>
 
 namespace mps3::ipc {
@@ -17,11 +21,28 @@ namespace {
 using detail::as_view;
 using json::type_name;
 
+// A parsed line and the memory its values live in. A request is a few hundred bytes: its values
+// go into the inline buffer, so parsing one costs this one allocation (RapidJSON's default pool
+// starts with a 64 KiB chunk, whose malloc and free were a tenth of a get's daemon CPU in the
+// profile of docs/benchmarks.md, "Read cache"). A bigger line takes chunks of its size.
+struct parsed_line {
+    static constexpr std::size_t inline_bytes = 1024;
+    static constexpr std::size_t chunk_bytes = 4096;
+
+    parsed_line() = default;
+    parsed_line(const parsed_line&) = delete;
+    parsed_line& operator=(const parsed_line&) = delete;
+
+    alignas(std::max_align_t) std::array<char, inline_bytes> buffer{};
+    rapidjson::MemoryPoolAllocator<> pool{buffer.data(), buffer.size(), chunk_bytes};
+    rapidjson::Document doc{&pool};
+};
+
 rejected invalid(rpc_id id, const std::string& why) {
     return {std::move(id), rpc_error(rpc_code::invalid_request, "Invalid Request: " + why)};
 }
 
-message_item validate(const std::shared_ptr<rapidjson::Document>& doc, const rapidjson::Value& v,
+message_item validate(const std::shared_ptr<const parsed_line>& line, const rapidjson::Value& v,
                       std::size_t element, detail::id_reader& ids) {
     if (!v.IsObject()) {
         return invalid(rpc_id(), "a request must be an object, not " + std::string(type_name(v)));
@@ -75,7 +96,7 @@ message_item validate(const std::shared_ptr<rapidjson::Document>& doc, const rap
     r.id = std::move(id);
     if (params != nullptr) {
         // Aliasing: points at the member, keeps the document alive.
-        r.params_value = std::shared_ptr<const rapidjson::Value>(doc, params);
+        r.params_value = std::shared_ptr<const rapidjson::Value>(line, params);
     }
     return r;
 }
@@ -89,19 +110,20 @@ message single(rejected r) {
 }  // namespace
 
 message parse_message(std::string_view line, const parse_limits& limits) {
-    auto parsed = json::parse(line, limits.max_depth);
-    if (!parsed) {
+    auto holder = std::make_shared<parsed_line>();
+    if (auto parsed = json::parse_into(holder->doc, line, limits.max_depth); !parsed) {
         return single(
             {rpc_id(), rpc_error(rpc_code::parse_error, "Parse error: " + parsed.err().message)});
     }
-    auto doc = std::make_shared<rapidjson::Document>(std::move(parsed).value());
+    const std::shared_ptr<const parsed_line> parsed_text = std::move(holder);
+    const auto& doc = parsed_text->doc;
     detail::id_reader ids(line);
-    if (!doc->IsArray()) {
+    if (!doc.IsArray()) {
         message out;
-        out.items.push_back(validate(doc, *doc, 0, ids));
+        out.items.push_back(validate(parsed_text, doc, 0, ids));
         return out;
     }
-    const auto batch = doc->GetArray();
+    const auto batch = doc.GetArray();
     if (batch.Empty()) {
         return single(invalid(rpc_id(), "an empty batch"));
     }
@@ -115,7 +137,7 @@ message parse_message(std::string_view line, const parse_limits& limits) {
     out.items.reserve(batch.Size());
     std::size_t element = 0;
     for (const auto& v : batch) {
-        out.items.push_back(validate(doc, v, element++, ids));
+        out.items.push_back(validate(parsed_text, v, element++, ids));
     }
     return out;
 }

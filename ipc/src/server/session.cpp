@@ -141,11 +141,15 @@ asio::awaitable<void> session::read_loop(std::shared_ptr<session> /*self*/) {
             break;
         }
         splitter.feed(std::string_view(buffer.get(), n));
+        in_burst_ = true;
         for (;;) {
             // Room is checked before each line, not each read: one read may hold hundreds of
             // small requests, and their answers must not pile up past the bounds.
             while (!closed_ && !has_room()) {
+                in_burst_ = false;  // while suspended, every answer is written as it comes
+                flush_burst();
                 co_await wait_for_room();
+                in_burst_ = true;
             }
             if (closed_) {
                 break;
@@ -165,7 +169,11 @@ asio::awaitable<void> session::read_loop(std::shared_ptr<session> /*self*/) {
             }
             handle_line(frame->text);
         }
+        in_burst_ = false;
+        flush_burst();
     }
+    in_burst_ = false;
+    flush_burst();
     while (!closed_ && (lines_in_flight_ > 0 || !queue_.empty() || writing_)) {
         co_await wait_for_room();
     }
@@ -187,27 +195,74 @@ void session::enqueue(outgoing item) {
     }
     queued_bytes_ += item.line.size();
     queue_.push_back(std::move(item));
-    if (!writing_) {
-        writing_ = true;
-        asio::co_spawn(socket_.get_executor(), write_loop(shared_from_this()), asio::detached);
+    if (!writing_ && !in_burst_) {
+        start_write_loop();
     }
+}
+
+void session::start_write_loop() {
+    writing_ = true;
+    asio::co_spawn(socket_.get_executor(), write_loop(shared_from_this()), asio::detached);
+}
+
+std::string session::take_chunk() {
+    std::string chunk;
+    if (queue_.size() == 1 && queue_.front().subscription == 0) {
+        // One answer (an unpipelined client): its line is the chunk, no copy.
+        chunk = std::move(queue_.front().line);
+        queued_bytes_ -= chunk.size();
+        queue_.pop_front();
+        return chunk;
+    }
+    while (!queue_.empty() && chunk.size() < write_chunk) {
+        auto& item = queue_.front();
+        if (item.subscription != 0) {
+            if (auto it = subscriptions_.find(item.subscription); it != subscriptions_.end()) {
+                --it->second.queued;
+                it->second.last_delivered = item.seq;
+            }
+        }
+        queued_bytes_ -= item.line.size();
+        chunk += item.line;
+        queue_.pop_front();
+    }
+    return chunk;
+}
+
+void session::flush_burst() {
+    if (writing_ || closed_ || queue_.empty()) {
+        return;
+    }
+    // A direct write saves starting the write loop (a coroutine, a post, a composed write) for
+    // every unpipelined request: about a tenth of a get's daemon CPU (docs/benchmarks.md). The
+    // socket is non-blocking (read_loop), so a full buffer returns would_block, never waits.
+    auto chunk = take_chunk();
+    boost::system::error_code ec;
+    auto sent = socket_.write_some(asio::buffer(chunk), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        ec = {};
+        sent = 0;
+    }
+    if (ec) {
+        close();
+        return;
+    }
+    if (sent < chunk.size()) {
+        unsent_ = chunk.substr(sent);
+    }
+    if (!unsent_.empty() || !queue_.empty()) {
+        start_write_loop();
+    }
+    wake_reader();
 }
 
 asio::awaitable<void> session::write_loop(std::shared_ptr<session> /*self*/) {
     std::string chunk;
-    while (!queue_.empty() && !closed_) {
-        chunk.clear();
-        while (!queue_.empty() && chunk.size() < write_chunk) {
-            auto& item = queue_.front();
-            if (item.subscription != 0) {
-                if (auto it = subscriptions_.find(item.subscription); it != subscriptions_.end()) {
-                    --it->second.queued;
-                    it->second.last_delivered = item.seq;
-                }
-            }
-            queued_bytes_ -= item.line.size();
-            chunk += item.line;
-            queue_.pop_front();
+    while ((!unsent_.empty() || !queue_.empty()) && !closed_) {
+        if (!unsent_.empty()) {
+            chunk = std::exchange(unsent_, std::string());
+        } else {
+            chunk = take_chunk();
         }
         auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(chunk), use_tuple);
         (void)n;
@@ -297,6 +352,7 @@ void session::close() {
     socket_.close(ignored);
     subscriptions_.clear();
     queue_.clear();
+    unsent_.clear();
     queued_bytes_ = 0;
     wake_reader();
     if (on_end_) {

@@ -76,6 +76,12 @@ class session final : public connection, public std::enable_shared_from_this<ses
     boost::asio::awaitable<void> wait_for_room();
     void handle_line(std::string_view line);
     void enqueue(outgoing item);
+    /// Moves queued lines into one chunk of about write_chunk bytes, keeping the accounting.
+    std::string take_chunk();
+    /// The end of a read burst: writes what its lines answered at once, without the write
+    /// loop, when the socket takes it all; otherwise the write loop carries the rest.
+    void flush_burst();
+    void start_write_loop();
     void wake_reader();
     [[nodiscard]] bool has_room() const;
     void finish();
@@ -90,6 +96,10 @@ class session final : public connection, public std::enable_shared_from_this<ses
     std::size_t lines_in_flight_ = 0;
     bool writing_ = false;
     bool closed_ = false;
+    // While the reader serves a burst of lines without suspending: answers queue up for one
+    // write at its end (flush_burst) instead of starting the write loop each.
+    bool in_burst_ = false;
+    std::string unsent_;  // the part of a chunk a direct write could not send; goes first
     // The reader waits on it for room (and, after the client's EOF, for the last answers).
     boost::asio::steady_timer room_;
     // Cancelled whenever output is written: producers waiting for capacity re-check then.

@@ -61,6 +61,10 @@ struct store_config {
     /// decodes transparently (docs/bucket-format.md). Compressed or plain entries are read either
     /// way.
     bool compress_entries = true;
+    /// Memory for the values gets returned lately (LRU, per store), so a hot key is answered
+    /// without a SQLite read; 0 turns it off. It never serves a stale value: a key's entry goes
+    /// when a write of it commits.
+    std::size_t read_cache_bytes = std::size_t{8} << 20;
     durability sync_mode = durability::full;
     /// How long a write waits for another process holding the replica file's write lock (an
     /// `sqlite3` shell, a backup) before it fails with errc::storage.
@@ -139,6 +143,10 @@ struct store_status {
     // ratio is the writes per fsync (async_put_all groups them, put_all commits at once).
     std::uint64_t group_committed_writes = 0;
     std::uint64_t group_commits = 0;
+    // The read cache (store_config::read_cache_bytes): keys answered from it and not.
+    std::uint64_t read_cache_hits = 0;
+    std::uint64_t read_cache_misses = 0;
+    std::uint64_t read_cache_bytes = 0;  // what it holds now
 };
 
 class subscription;

@@ -65,8 +65,9 @@ store::impl::impl(executor_type ex, store_config cfg, replica::replica reader_db
       reader(config.manifest_key,
              [this](const std::string& message) { log(log_level::warn, message); },
              {.max_entry_files = config.max_entry_files}),
-      health({.poll_interval = config.poll_interval,
-              .persistent_cap = config.max_persistent_backoff}) {}
+      health(
+          {.poll_interval = config.poll_interval, .persistent_cap = config.max_persistent_backoff}),
+      value_cache(config.read_cache_bytes) {}
 
 store::impl::~impl() {
     writer->stop();  // what was submitted is committed before the file closes
@@ -251,14 +252,18 @@ void store::impl::forget_in_flight(const std::shared_ptr<queued_write>& write) {
             uncommitted_keys.erase(it);
         }
     };
+    // The keys' cached values are stale from now on (their commit may have changed them).
     for (const auto& op : write->ops) {
         forget(op.key);
+        value_cache.erase(op.key);
     }
     for (const auto& key : write->held) {
         forget(key);
+        value_cache.erase(key);
     }
     if (write->holds_all) {
         --reads_held_whole;
+        value_cache.clear();
     }
     if (newest_uncommitted == write) {
         newest_uncommitted.reset();
@@ -484,30 +489,69 @@ void store::impl::settle_before_read(std::string_view key, bool prefix) {
 }
 
 result<std::optional<std::string>> store::get(const std::string& key) {
-    impl_->settle_before_read(key, false);
-    auto found = impl_->db.get(key);
+    auto& self = *impl_;
+    // A key with no write in flight is answered from the read cache when it is there, and
+    // cached once read: no write can change it until one is submitted from this thread.
+    const bool waits = self.read_waits_for(key, false);
+    if (!waits) {
+        if (const auto* hit = self.value_cache.find(key)) {
+            return *hit;
+        }
+    } else {
+        self.writer->wait_idle();
+    }
+    auto found = self.db.get(key);
     if (!found) {
         return std::move(found).err();
     }
-    if (!*found) {
-        return std::optional<std::string>();
+    std::optional<std::string> value;
+    if (*found) {
+        value = std::move((*found)->value);
     }
-    return std::optional<std::string>(std::move((*found)->value));
+    if (!waits) {
+        self.value_cache.insert(key, value);
+    }
+    return value;
 }
 
 result<std::vector<std::optional<std::string>>> store::get_all(
     const std::vector<std::string>& keys) {
-    for (const auto& key : keys) {
-        impl_->settle_before_read(key, false);
+    auto& self = *impl_;
+    std::vector<std::optional<std::string>> out(keys.size());
+    // The keys the cache cannot answer are read in one snapshot. Mixing the two is one
+    // consistent view: a key without a write in flight cannot change while this runs (writes
+    // are submitted from this thread), and the writer settles those with one first.
+    std::vector<std::string> missing;
+    std::vector<std::size_t> missing_at;
+    bool settled = false;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        if (self.read_waits_for(keys[i], false)) {
+            if (!settled) {
+                self.writer->wait_idle();
+                settled = true;
+            }
+        } else if (const auto* hit = self.value_cache.find(keys[i])) {
+            out[i] = *hit;
+            continue;
+        }
+        missing.push_back(keys[i]);
+        missing_at.push_back(i);
     }
-    auto found = impl_->db.get_many(keys);
+    if (missing.empty()) {
+        return out;
+    }
+    auto found = self.db.get_many(missing);
     if (!found) {
         return std::move(found).err();
     }
-    std::vector<std::optional<std::string>> out;
-    out.reserve(found->size());
-    for (auto& e : *found) {
-        out.push_back(e ? std::optional<std::string>(std::move(e->value)) : std::nullopt);
+    for (std::size_t j = 0; j < missing.size(); ++j) {
+        auto& slot = out[missing_at[j]];
+        if (auto& e = (*found)[j]) {
+            slot = std::move(e->value);
+        }
+        if (!self.read_waits_for(missing[j], false)) {
+            self.value_cache.insert(missing[j], slot);
+        }
     }
     return out;
 }
@@ -628,6 +672,9 @@ store_status store::get_status() const {
     s.online = impl_->online;
     s.group_commits = impl_->writer->groups();
     s.group_committed_writes = impl_->writer->grouped_writes();
+    s.read_cache_hits = impl_->value_cache.hits();
+    s.read_cache_misses = impl_->value_cache.misses();
+    s.read_cache_bytes = impl_->value_cache.bytes();
     if (auto stats = impl_->db.outbox_status()) {
         s.queued_writes = static_cast<std::uint64_t>(stats->queued_ops);
         if (stats->oldest_queued_at) {

@@ -7,6 +7,7 @@
 #include "engine/marker_check.hpp"
 #include "engine/os_random.hpp"
 #include "engine/poll_gate.hpp"
+#include "engine/read_cache.hpp"
 #include "engine/replica_writer.hpp"
 #include "engine/subscription_hub.hpp"
 #include "engine/sync_health.hpp"
@@ -99,6 +100,8 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
         uncommitted_keys;
     std::shared_ptr<queued_write> newest_uncommitted;
     std::size_t reads_held_whole = 0;  // sync writes in flight with holds_all
+    // Recent answers of get/getAll, for keys with nothing in flight (read_cache.hpp).
+    engine::read_cache value_cache;
 
     // --- helpers shared by the parts ---
     [[nodiscard]] protocol::timestamp local_now() const;

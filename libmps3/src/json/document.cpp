@@ -63,12 +63,12 @@ class depth_limiter {
     [[nodiscard]] bool too_deep() const { return too_deep_; }
     [[nodiscard]] bool too_big() const { return too_big_; }
 
-    [[nodiscard]] bool bad_escape() const { return bad_escape_; }
+    [[nodiscard]] bool bad_utf8() const { return bad_utf8_; }
 
   private:
     bool utf8(const char* s, rapidjson::SizeType n) {
-        bad_escape_ = !is_valid_utf8(std::string_view(s, n));
-        return !bad_escape_;
+        bad_utf8_ = !is_valid_utf8(std::string_view(s, n));
+        return !bad_utf8_;
     }
     bool add(std::int64_t i) { return doc_.Int64(i); }
     bool add(std::uint64_t u) { return doc_.Uint64(u); }
@@ -87,13 +87,16 @@ class depth_limiter {
     std::size_t depth_ = 0;
     bool too_deep_ = false;
     bool too_big_ = false;
-    bool bad_escape_ = false;
+    bool bad_utf8_ = false;
 };
 // NOLINTEND(readability-identifier-naming)
 
-constexpr unsigned parse_flags = rapidjson::kParseIterativeFlag |
-                                 rapidjson::kParseValidateEncodingFlag |
-                                 rapidjson::kParseNumbersAsStringsFlag;
+// No kParseValidateEncodingFlag: the handler checks every decoded string and key (it must, for
+// the lone surrogate escapes RapidJSON lets through), and bytes outside strings that are not
+// ASCII are a syntax error anyway, so the reader's own pass over each string only cost time
+// (3.7 % of a get's daemon CPU; docs/benchmarks.md, "Read cache").
+constexpr unsigned parse_flags =
+    rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
 
 using compact_writer =
     rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>, rapidjson::UTF8<>,
@@ -153,12 +156,19 @@ bool is_valid_utf8(std::string_view s) {
 }
 
 result<rapidjson::Document> parse(std::string_view text, std::size_t max_depth) {
+    rapidjson::Document doc;
+    if (auto parsed = parse_into(doc, text, max_depth); !parsed) {
+        return std::move(parsed).err();
+    }
+    return doc;
+}
+
+status parse_into(rapidjson::Document& doc, std::string_view text, std::size_t max_depth) {
     // RapidJSON treats NUL as end of input: "1\0garbage" would parse as 1. JSON text never holds
     // a raw NUL (not even inside strings), so refuse it outright.
     if (text.find('\0') != std::string_view::npos) {
         return error(errc::invalid_argument, "JSON text contains a NUL byte");
     }
-    rapidjson::Document doc;
     rapidjson::MemoryStream stream(text.data(), text.size());
     rapidjson::Reader reader;
     depth_limiter handler(doc, max_depth);
@@ -167,10 +177,11 @@ result<rapidjson::Document> parse(std::string_view text, std::size_t max_depth) 
     };
     doc.Populate(generator);
     if (reader.HasParseError()) {
-        if (handler.bad_escape()) {
+        if (handler.bad_utf8()) {
             return error(errc::invalid_argument, "invalid JSON at offset " +
                                                      std::to_string(reader.GetErrorOffset()) +
-                                                     ": a \\u escape of a lone surrogate");
+                                                     ": a string that is not valid UTF-8 "
+                                                     "(or a \\u escape of a lone surrogate)");
         }
         if (handler.too_big()) {
             return error(errc::invalid_argument, "invalid JSON at offset " +
@@ -186,7 +197,7 @@ result<rapidjson::Document> parse(std::string_view text, std::size_t max_depth) 
                          std::to_string(reader.GetErrorOffset()) + ": " +
                          rapidjson::GetParseError_En(reader.GetParseErrorCode()));
     }
-    return doc;
+    return success{};
 }
 
 result<std::string> serialize(const rapidjson::Value& value) {

@@ -21,6 +21,12 @@ inline constexpr std::size_t default_max_depth = 512;
 /// and a message that says what and where. Numbers keep full double precision.
 result<rapidjson::Document> parse(std::string_view text, std::size_t max_depth = default_max_depth);
 
+/// parse, into a document the caller made (one with an allocator of its choice: the IPC layer
+/// parses every request into a small pool instead of RapidJSON's default 64 KiB chunk). On
+/// failure the document's content is unspecified.
+status parse_into(rapidjson::Document& doc, std::string_view text,
+                  std::size_t max_depth = default_max_depth);
+
 /// Compact JSON text of value (no whitespace). Fails only when a string is not valid UTF-8, which
 /// would make the text unreadable for every other client.
 result<std::string> serialize(const rapidjson::Value& value);
