@@ -12,6 +12,7 @@
 #include <boost/asio/write.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <string_view>
 #include <utility>
@@ -103,8 +104,8 @@ asio::awaitable<void> session::wait_for_room() {
 // `self` keeps the session alive while the loop runs.
 asio::awaitable<void> session::read_loop(std::shared_ptr<session> /*self*/) {
     line_splitter splitter(limits_.max_frame);
-    // The read buffer exists only while there is something to read: an idle connection waits
-    // for readability without one (64 KiB each made 1,000 idle connections cost 65 MiB;
+    // The burst buffer exists only while a burst is served: an idle connection waits with its
+    // 1 KiB first_bytes_ only (64 KiB each made 1,000 idle connections cost 65 MiB;
     // docs/benchmarks.md, "Memory"). Not zero-filled: read_some writes what it returns.
     std::unique_ptr<char[]> buffer;
     boost::system::error_code nb_ec;
@@ -115,17 +116,29 @@ asio::awaitable<void> session::read_loop(std::shared_ptr<session> /*self*/) {
             continue;
         }
         buffer.reset();
-        auto [wait_ec] = co_await socket_.async_wait(asio::socket_base::wait_read, use_tuple);
+        // An async read into the session's small buffer, not async_wait: Asio re-arms epoll
+        // (an epoll_ctl) for every wait, but not for a read, which it just queues; that was a
+        // third of a get's system calls (docs/benchmarks.md, "Read cache").
+        auto [read_ec, first] =
+            co_await socket_.async_read_some(asio::buffer(first_bytes_), use_tuple);
         if (closed_) {
             break;
         }
-        boost::system::error_code ec = wait_ec;
-        std::size_t n = 0;
+        boost::system::error_code ec = read_ec;
         if (!ec) {
-            buffer.reset(new char[read_chunk]);  // NOLINT(cppcoreguidelines-owning-memory)
-            n = socket_.read_some(asio::buffer(buffer.get(), read_chunk), ec);
-            if (ec == asio::error::would_block || ec == asio::error::try_again) {
-                continue;  // woken without data after all
+            if (first < first_bytes_.size()) {
+                splitter.feed(std::string_view(first_bytes_.data(), first));
+            } else {
+                // More may be waiting (a pipelined burst, a long line): read it into the
+                // burst's buffer behind what came first, and feed the two as one chunk.
+                buffer.reset(new char[read_chunk]);  // NOLINT(cppcoreguidelines-owning-memory)
+                std::memcpy(buffer.get(), first_bytes_.data(), first);
+                boost::system::error_code more_ec;
+                const auto more = socket_.read_some(
+                    asio::buffer(buffer.get() + first, read_chunk - first), more_ec);
+                // would_block: nothing more now. EOF or an error: the next read reports it,
+                // after the lines already read are served.
+                splitter.feed(std::string_view(buffer.get(), first + (more_ec ? 0 : more)));
             }
         }
         if (ec) {
@@ -140,7 +153,6 @@ asio::awaitable<void> session::read_loop(std::shared_ptr<session> /*self*/) {
             }
             break;
         }
-        splitter.feed(std::string_view(buffer.get(), n));
         in_burst_ = true;
         for (;;) {
             // Room is checked before each line, not each read: one read may hold hundreds of

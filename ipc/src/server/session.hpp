@@ -19,6 +19,7 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -100,6 +101,9 @@ class session final : public connection, public std::enable_shared_from_this<ses
     // write at its end (flush_burst) instead of starting the write loop each.
     bool in_burst_ = false;
     std::string unsent_;  // the part of a chunk a direct write could not send; goes first
+    // What an idle connection reads into: a request fits (a get is about 80 bytes); a burst
+    // that fills it is read on into a buffer that lives only while the burst is served.
+    std::array<char, 1024> first_bytes_{};
     // The reader waits on it for room (and, after the client's EOF, for the last answers).
     boost::asio::steady_timer room_;
     // Cancelled whenever output is written: producers waiting for capacity re-check then.
