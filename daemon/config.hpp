@@ -39,6 +39,7 @@ struct store_settings {
     std::size_t max_content_bytes = std::size_t{16} << 20;
     std::size_t max_entry_files = 500'000;
     bool compress_entries = true;  // gzip manifest entries (store_config's)
+    bool versioning = false;       // MPS3's versioned mode (store_config's)
     durability sync_mode = durability::full;
     std::filesystem::path replica;  // empty: <state_dir>/<name>.sqlite
     /// Where it was configured, for messages: "FILE line N", "the command line", or both.
