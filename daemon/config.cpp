@@ -189,6 +189,12 @@ status apply_store_entry(store_settings& s, const ini::entry& e) {
             return std::move(b).err();
         }
         s.compress_entries = *b;
+    } else if (e.key == "versioning") {
+        auto b = parse_bool(e);
+        if (!b) {
+            return std::move(b).err();
+        }
+        s.versioning = *b;
     } else if (e.key == "sync") {
         if (e.value == "full") {
             s.sync_mode = durability::full;

@@ -282,6 +282,49 @@ int run_daemon(const daemon_settings& settings, const s3::environment& env,
         identities->push_back(identify(s.name, *config));
         configs.push_back(std::move(*config));
     }
+    // Versioned stores: a bucket whose versioning is definitely not Enabled stops mps3d now
+    // (exit 2), as a bad configuration does. One that cannot be reached does not: the store is
+    // offline-first, and checks again before it syncs.
+    if (!settings.start_offline) {
+        for (std::size_t i = 0; i < settings.stores.size(); ++i) {
+            if (!configs[i].versioning) {
+                continue;
+            }
+            const auto& s = settings.stores[i];
+            auto config = configs[i];
+            config.s3.retry.max_attempts = 2;  // a start-up check, not a sync: keep it short
+            config.s3.request_timeout = std::min<std::chrono::milliseconds>(
+                config.s3.request_timeout, std::chrono::seconds(10));
+            std::optional<status> verdict;
+            asio::co_spawn(
+                io,
+                [&verdict, check = std::move(config),
+                 ex = io.get_executor()]() mutable -> asio::awaitable<void> {
+                    verdict = co_await async_check_bucket_versioning(ex, std::move(check));
+                },
+                asio::detached);
+            io.run();
+            io.restart();
+            if (!verdict) {
+                d.log(log_level::error, "daemon",
+                      "store '" + s.name + "': the versioning check did not finish");
+                return exit_fatal;
+            }
+            if (*verdict) {
+                d.log(log_level::info, "daemon",
+                      "store " + s.name + ": bucket " + s.bucket +
+                          " has S3 versioning Enabled (versioned mode)");
+            } else if (verdict->err().code == make_error_code(errc::invalid_argument)) {
+                d.log(log_level::error, "daemon",
+                      "store '" + s.name + "' (" + s.origin + "): " + verdict->err().describe());
+                return exit_usage;
+            } else {
+                d.log(log_level::warn, "daemon",
+                      "store " + s.name + ": " + verdict->err().describe() +
+                          "; starting anyway, the store checks again before it syncs");
+            }
+        }
+    }
     if (auto dir = prepare_state_dir(settings.state_dir); !dir) {
         d.log(log_level::error, "daemon", dir.err().describe());
         return exit_fatal;

@@ -135,6 +135,7 @@ result<store_config> make_store_config(const store_settings& settings,
     config.read_cache_bytes = settings.read_cache_bytes;
     config.max_entry_files = settings.max_entry_files;
     config.compress_entries = settings.compress_entries;
+    config.versioning = settings.versioning;
     config.sync_mode = settings.sync_mode;
     config.log = store_log;
     // What no retry can fix stops mps3d now (exit 2), not every sync, forever (issue 11).

@@ -72,6 +72,8 @@ export interface Status {
   entriesWritten: number;
   lastSeq: number;
   initialSyncDone: boolean;
+  /** The store runs in MPS3's versioned mode (its `versioning` setting). */
+  versioning: boolean;
   groupCommits: number;
   groupCommittedWrites: number;
   readCacheHits: number;

@@ -46,7 +46,7 @@ struct status_field {
     shown_as kind;
 };
 
-constexpr std::array<status_field, 17> status_fields{{
+constexpr std::array<status_field, 18> status_fields{{
     {"store", "store", shown_as::text},
     {"online", "online", shown_as::yes_no},
     {"queuedWrites", "queued writes", shown_as::text},
@@ -61,6 +61,7 @@ constexpr std::array<status_field, 17> status_fields{{
     {"entriesWritten", "entries written", shown_as::text},
     {"lastSeq", "last seq", shown_as::text},
     {"initialSyncDone", "initial sync done", shown_as::yes_no},
+    {"versioning", "versioning", shown_as::yes_no},
     {"groupCommits", "group commits", shown_as::text},
     {"groupCommittedWrites", "writes in them", shown_as::text},
     {"syncing", "syncing", shown_as::progress},

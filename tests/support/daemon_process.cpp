@@ -88,6 +88,28 @@ daemon_process::~daemon_process() {
 }
 
 void daemon_process::start(std::chrono::milliseconds timeout) {
+    launch();
+    const bool up =
+        wait_until([&] { return !child_->running() || answers_status(socket_); }, timeout);
+    if (!up || !child_->running()) {
+        const auto text = log();
+        child_->kill_now();
+        throw std::runtime_error("mps3d did not start (" +
+                                 std::string(up ? "it exited" : "timed out") + "); its log:\n" +
+                                 text);
+    }
+}
+
+std::optional<int> daemon_process::run_to_exit(std::chrono::milliseconds timeout) {
+    launch();
+    auto code = child_->wait(timeout);
+    if (!code) {
+        child_->kill_now();
+    }
+    return code;
+}
+
+void daemon_process::launch() {
     child_options o;
     o.argv = {mps3d_path(),
               "--config",
@@ -125,15 +147,6 @@ void daemon_process::start(std::chrono::milliseconds timeout) {
     o.stdout_file = options_.dir / "mps3d.out";
     o.max_file_bytes = options_.max_file_bytes;
     child_ = std::make_unique<child_process>(std::move(o));
-    const bool up =
-        wait_until([&] { return !child_->running() || answers_status(socket_); }, timeout);
-    if (!up || !child_->running()) {
-        const auto text = log();
-        child_->kill_now();
-        throw std::runtime_error("mps3d did not start (" +
-                                 std::string(up ? "it exited" : "timed out") + "); its log:\n" +
-                                 text);
-    }
 }
 
 std::optional<int> daemon_process::stop(std::chrono::milliseconds timeout) {

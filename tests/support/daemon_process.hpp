@@ -52,6 +52,9 @@ class daemon_process {
 
     /// Starts it and waits until it serves (throws with its log when it does not in time).
     void start(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+    /// Starts it expecting it to exit by itself (a start it refuses): its exit code, or
+    /// nullopt when it is still running at the deadline (then it is killed).
+    std::optional<int> run_to_exit(std::chrono::milliseconds timeout = std::chrono::seconds(30));
     /// SIGTERM, then its exit code (nullopt: still running at the deadline).
     std::optional<int> stop(std::chrono::milliseconds timeout = std::chrono::seconds(60));
     void kill9();
@@ -83,6 +86,7 @@ class daemon_process {
     std::unique_ptr<child_process> ctl_background(std::vector<std::string> args) const;
 
   private:
+    void launch();  // the child, not waited for
     child_options ctl_options(std::vector<std::string> args) const;
 
     const test_server& server_;

@@ -394,13 +394,35 @@ struct content_result {
     std::optional<std::string> compact;  // nullopt: not JSON
 };
 
+// Where a version of key lives: section 2 (`<key>@<version>`) or section 10 (`<key>` at
+// versionId). The name is what reports use.
+struct content_address {
+    std::string object_key;
+    std::string version_id;
+    std::string name;
+    bool names_nothing = false;  // versioned, no version: a GET would read the current object
+};
+
+content_address address_of(const std::string& key, const std::string& version, bool versioned) {
+    if (versioned) {
+        return {key, version, key + "?versionId=" + version, version.empty()};
+    }
+    return {key + "@" + version, "", key + "@" + version, false};
+}
+
 asio::awaitable<result<content_result>> fetch_content(s3::client& client, const std::string& bucket,
-                                                      const std::string& object_key) {
+                                                      const content_address& where) {
     s3::get_options options;
-    auto got = co_await client.async_get_object(bucket, object_key, options);
+    options.version_id = where.version_id;
     content_result out;
+    if (where.names_nothing) {
+        co_return out;  // missing
+    }
+    auto got = co_await client.async_get_object(bucket, where.object_key, options);
     if (!got) {
-        if (got.err().code == make_error_code(errc::not_found)) {
+        // A version id the server cannot parse: 400 on RGW; as missing as NoSuchVersion.
+        const bool bad_version = !where.version_id.empty() && got.err().http_status == 400;
+        if (got.err().code == make_error_code(errc::not_found) || bad_version) {
             co_return out;
         }
         co_return std::move(got).err();
@@ -573,8 +595,9 @@ asio::awaitable<result<bucket_state>> read_bucket(s3::client& client, std::strin
         if (!parts || parts->first != bucket) {
             continue;
         }
-        const std::string object = parts->second + "@" + version;
-        auto content = co_await fetch_content(client, bucket, object);
+        const auto where = address_of(parts->second, version, options.versioned);
+        const std::string& object = where.name;
+        auto content = co_await fetch_content(client, bucket, where);
         if (!content) {
             co_return std::move(content).err();
         }
@@ -699,9 +722,12 @@ asio::awaitable<result<check_report>> check_entries(s3::client& client, std::str
                     add(v, {k, ": update names '", ref, "', outside bucket ", bucket});
                     continue;
                 }
-                const std::string object = parts->second + "@" + str(*member(m.value, "version"));
+                const auto where =
+                    address_of(parts->second, std::string(str(*member(m.value, "version"))),
+                               options.versioned);
+                const std::string& object = where.name;
                 if (!content_seen.contains(object)) {
-                    auto content = co_await fetch_content(client, bucket, object);
+                    auto content = co_await fetch_content(client, bucket, where);
                     if (!content) {
                         co_return std::move(content).err();
                     }

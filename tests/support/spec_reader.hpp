@@ -16,6 +16,9 @@
 //     key no value here (bucket_state::bad_content); mps3::store keeps the key's previous value.
 //   - an object stored with `Content-Encoding: gzip` is decoded first (zlib, not libmps3's codec);
 //     one that does not decode, or has another encoding, counts as not JSON.
+//   - section 10 (versioned mode, read_options/check_options::versioned): content is read as
+//     GET <key>?versionId=<version>; an empty version, a 404 or a 400 (a version id the server
+//     cannot parse) is missing content.
 #pragma once
 
 #include <mps3/result.hpp>
@@ -78,7 +81,10 @@ std::string quote(std::string_view s);
 // --- Section 6: the state ------------------------------------------------------------------------
 
 struct read_options {
-    unsigned page_size = 0;              // max-keys per LIST page; 0: the server's default
+    unsigned page_size = 0;  // max-keys per LIST page; 0: the server's default
+    /// Section 10 (MPS3's useVersioning): content is read as GET <key>?versionId=<version>,
+    /// not GET <key>@<version>.
+    bool versioned = false;
     std::optional<std::int64_t> now_ms;  // the server's time for start-after; default: now_ms()
 };
 
@@ -92,7 +98,7 @@ struct bucket_state {
     std::vector<std::string> invalid;      // entries failing the validity rule
     std::vector<std::string> unreadable;   // valid entries whose body is unusable
     std::vector<std::string> foreign;      // other keys under "M@"
-    std::vector<std::string> bad_content;  // "<key>@<version>": missing or not JSON
+    std::vector<std::string> bad_content;  // "<key>@<version>" (versioned: "<key>?versionId=<v>")
     unsigned pages = 0;
     std::size_t listed = 0;
 };
@@ -120,6 +126,8 @@ struct check_options {
     std::set<std::string> skip_sessions;
     /// Keys under "M@" that are not entries are not a violation.
     bool allow_foreign = false;
+    /// Section 10: content is checked at <key>?versionId=<version>.
+    bool versioned = false;
 };
 
 struct check_report {

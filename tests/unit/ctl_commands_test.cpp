@@ -344,7 +344,7 @@ TEST_CASE("ctl commands: status as a table, or the raw result with --json") {
         R"({"store":"default","online":false,"queuedWrites":3,"oldestQueued":"2024-05-01T10:00:00Z",)"
         R"("lastSync":null,"clockOffsetMs":-12,"lastError":"","lastErrorKind":null,)"
         R"("failedAttempts":0,"failingSince":null,"nextAttempt":null,"entriesWritten":7,"lastSeq":42,)"
-        R"("initialSyncDone":false,"groupCommits":30,"groupCommittedWrites":41,)"
+        R"("initialSyncDone":false,"versioning":true,"groupCommits":30,"groupCommittedWrites":41,)"
         R"("syncing":{"fetched":1200,"total":10000},"futureField":{"x":1}})";
     auto table = answered({"status"}, ok(result));
     CHECK(table.exit_code == exit_ok);
@@ -363,6 +363,7 @@ TEST_CASE("ctl commands: status as a table, or the raw result with --json") {
           "entries written    7\n"
           "last seq           42\n"
           "initial sync done  no\n"
+          "versioning         yes\n"
           "group commits      30\n"
           "writes in them     41\n"
           "syncing            1200 of 10000 keys fetched\n"

@@ -113,6 +113,7 @@ TEST_CASE("config example: config/mps3d.conf parses as shipped, with its two sto
     CHECK(aws.poll_interval == std::chrono::milliseconds(1000));
     CHECK(aws.collect_garbage);
     CHECK(aws.compress_entries);
+    CHECK_FALSE(aws.versioning);  // the default: MPS3's default mode
     CHECK(aws.sync_mode == durability::full);
     CHECK(aws.replica == "/home/ann/.local/state/mps3/notes.sqlite");
 
@@ -184,6 +185,7 @@ TEST_CASE("config example: it shows every key mps3d accepts, and only those") {
                                               "max_entry_files",
                                               "compress_entries",
                                               "read_cache_bytes",
+                                              "versioning",
                                               "request_timeout_ms"};
 
     auto sections = ini::parse(uncommented(example_text()), ini::dialect::mps3);

@@ -81,6 +81,7 @@ Status = TypedDict(
         "entriesWritten": int,
         "lastSeq": int,
         "initialSyncDone": bool,
+        "versioning": bool,
         "groupCommits": int,
         "groupCommittedWrites": int,
         "readCacheHits": int,

@@ -33,6 +33,9 @@ class bucket_client {
     /// Every page, following continuation tokens.
     virtual s3::task<result<s3::list_all_result>> async_list_all(s3::list_options options) = 0;
     virtual s3::task<result<s3::delete_result>> async_delete(std::string key) = 0;
+    /// GetBucketVersioning, asked by a store in versioned mode (store_config::versioning)
+    /// before it syncs. A bucket that cannot tell fails with errc::client_error.
+    virtual s3::task<result<s3::bucket_versioning>> async_get_versioning();
     /// Aborts every request in flight: they complete with errc::cancelled.
     virtual void cancel_all() = 0;
 };

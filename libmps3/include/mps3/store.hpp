@@ -65,6 +65,12 @@ struct store_config {
     /// without a SQLite read; 0 turns it off. It never serves a stale value: a key's entry goes
     /// when a write of it commits.
     std::size_t read_cache_bytes = std::size_t{8} << 20;
+    /// MPS3's versioned mode (`useVersioning`, docs/bucket-format.md "Versioned mode"): content
+    /// lives at "<key>" itself in a bucket with S3 versioning Enabled, and the manifest names the
+    /// version id each PUT returned. Before it syncs, the store checks the bucket's versioning
+    /// (GetBucketVersioning) and refuses, with a persistent error, unless it is Enabled. Every
+    /// writer of a bucket must use the same mode.
+    bool versioning = false;
     durability sync_mode = durability::full;
     /// How long a write waits for another process holding the replica file's write lock (an
     /// `sqlite3` shell, a backup) before it fails with errc::storage.
@@ -83,6 +89,16 @@ struct store_config {
 /// object keys), credentials present, the replica path, the limits. errc::invalid_argument (or
 /// errc::no_credentials) with a message naming the setting; never a secret.
 status check_store_config(const store_config& config);
+
+/// Versioned mode's check (store_config::versioning): asks the bucket's versioning
+/// (GetBucketVersioning, through config.make_bucket when set, else an S3 client made from
+/// config.s3). Success iff it is Enabled. A definite "no" (suspended, never enabled, a server
+/// without versioning, no permission to ask, no such bucket) is errc::invalid_argument with a
+/// message saying what to do; anything that may pass (network, timeout, 5xx) is returned as
+/// it came. A store checks by itself before it syncs; mps3d also asks at start, to refuse to
+/// start (exit 2) rather than run a store that cannot sync.
+boost::asio::awaitable<status> async_check_bucket_versioning(boost::asio::any_io_executor executor,
+                                                             store_config config);
 
 /// One visible change of one key.
 struct change_event {
@@ -139,6 +155,7 @@ struct store_status {
     change_seq last_seq = 0;
     std::optional<sync_progress> syncing;  // set while a sync fetches content
     bool initial_sync_done = false;        // the bucket was read to the end since the start
+    bool versioning = false;               // versioned mode (store_config::versioning)
     // Local writes since the store opened, and the transactions that committed them; their
     // ratio is the writes per fsync (async_put_all groups them, put_all commits at once).
     std::uint64_t group_committed_writes = 0;

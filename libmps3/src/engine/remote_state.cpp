@@ -176,8 +176,19 @@ asio::awaitable<result<store::impl::fetched_contents>> store::impl::async_fetch_
     bounded.max_body_bytes = config.max_content_bytes;
     const auto fetch_one = [&](std::size_t i) -> asio::awaitable<bool> {
         const auto& [key, file] = items[i];
-        const std::string object = protocol::content_object_key(key, file->version);
+        // "<key>@<version>", or "<key>" at versionId <version> in versioned mode.
+        const auto where = protocol::locate_content(content_mode(), key, file->version);
+        const std::string object = protocol::describe_location(where);
         if (bad_content.contains(object)) {
+            count_fetched();
+            out.incomplete = true;
+            co_return true;
+        }
+        if (where.version_id.empty() && content_mode() == protocol::content_mode::versioned) {
+            // No version: a GET would read whatever "<key>" holds now, not what was written.
+            log(log_level::warn, "the manifest names no version of " + key +
+                                     " (versioned mode); key left as it was");
+            bad_content.insert(object);
             count_fetched();
             out.incomplete = true;
             co_return true;
@@ -188,10 +199,17 @@ asio::awaitable<result<store::impl::fetched_contents>> store::impl::async_fetch_
             values[i] = std::move(**cached);
             co_return true;
         }
-        auto got = co_await bucket->async_get(object, bounded);
+        s3::get_options this_version = bounded;  // named: GCC 12 and temporaries in co_await
+        this_version.version_id = where.version_id;
+        auto got = co_await bucket->async_get(where.object_key, this_version);
         count_fetched();
         if (!got) {
-            if (got.err().code == make_error_code(errc::not_found)) {
+            // A version id the server cannot parse (another mode's version, garbage) is a
+            // 400 InvalidArgument on RGW and AWS: as missing as a 404 NoSuchVersion.
+            const bool bad_version = !where.version_id.empty() &&
+                                     got.err().code == make_error_code(errc::client_error) &&
+                                     got.err().http_status == 400;
+            if (got.err().code == make_error_code(errc::not_found) || bad_version) {
                 log(log_level::warn, "content " + object + " named by the manifest is missing");
                 bad_content.insert(object);
                 out.incomplete = true;

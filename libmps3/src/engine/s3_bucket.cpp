@@ -29,6 +29,9 @@ class s3_bucket final : public bucket_client {
     s3::task<result<s3::delete_result>> async_delete(std::string key) override {
         return client_.async_delete_object(bucket_, std::move(key));
     }
+    s3::task<result<s3::bucket_versioning>> async_get_versioning() override {
+        return client_.async_get_bucket_versioning(bucket_);
+    }
     void cancel_all() override { client_.cancel_all(); }
 
   private:
@@ -37,6 +40,10 @@ class s3_bucket final : public bucket_client {
 };
 
 }  // namespace
+
+s3::task<result<s3::bucket_versioning>> bucket_client::async_get_versioning() {
+    co_return error(errc::client_error, "this bucket client cannot report its versioning");
+}
 
 std::unique_ptr<bucket_client> make_s3_bucket(boost::asio::any_io_executor executor,
                                               s3::client_config config, std::string bucket) {

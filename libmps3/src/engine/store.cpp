@@ -701,6 +701,7 @@ store_status store::get_status() const {
     s.subscriptions = impl_->subscriptions.size();
     s.syncing = impl_->syncing;
     s.initial_sync_done = impl_->initial_sync_done;
+    s.versioning = impl_->config.versioning;
     return s;
 }
 

@@ -66,6 +66,13 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
     engine::poll_gate polls;             // whether a poll may stop after the marker's HEAD
     engine::marker_check marker_sanity;  // a marker that is not "": one warning
     std::optional<protocol::timestamp> newest_seen;
+    // Versioned mode: the bucket answered GetBucketVersioning with Enabled since the store
+    // opened (asked again after a content PUT came back without a version id).
+    bool versioning_confirmed = false;
+    [[nodiscard]] protocol::content_mode content_mode() const {
+        return config.versioning ? protocol::content_mode::versioned
+                                 : protocol::content_mode::suffixed;
+    }
 
     std::optional<sync_progress> syncing;  // while a sync fetches content
     bool initial_sync_done = false;        // a poll has run to its end since the store opened
@@ -184,7 +191,11 @@ struct store::impl : std::enable_shared_from_this<store::impl> {
     boost::asio::awaitable<status> async_requeue(std::span<const std::int64_t> batch_ids);
     /// queued -> uploading, with the versions chosen: before any of the group's PUTs.
     boost::asio::awaitable<status> async_mark_group(engine::upload_group& group);
-    boost::asio::awaitable<status> async_put_contents(const engine::upload_group& group);
+    /// The group's content PUTs (and, in versioned mode, the deletes' DELETEs); in versioned
+    /// mode the version ids returned go into the group's update and into the outbox.
+    boost::asio::awaitable<status> async_put_contents(engine::upload_group& group);
+    /// Versioned mode: GetBucketVersioning until it says Enabled (engine/versioning_check.hpp).
+    boost::asio::awaitable<status> async_check_versioning();
     /// Prepares, marks and PUTs the content of the group after the current one (into staged).
     boost::asio::awaitable<void> async_stage_next(std::span<const replica::outbox_batch> batches);
     /// Steps 4-8 of docs/durability.md: LIST, stamp, entry PUT and verdict, marker, complete.

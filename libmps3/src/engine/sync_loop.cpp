@@ -6,6 +6,7 @@
 #include "engine/entry_commit.hpp"
 #include "engine/store_impl.hpp"
 #include "engine/upload_pipeline.hpp"
+#include "engine/versioning_check.hpp"
 #include "protocol/content_ref.hpp"
 #include "protocol/entry_key.hpp"
 #include "protocol/object_encoding.hpp"
@@ -77,7 +78,30 @@ asio::awaitable<void> store::impl::run_loop() {
     wake_waiters();
 }
 
+asio::awaitable<status> store::impl::async_check_versioning() {
+    auto answer = co_await bucket->async_get_versioning();
+    if (answer) {
+        observe(answer->meta);
+    }
+    auto verdict = engine::judge_versioning(answer, config.bucket);
+    if (verdict) {
+        if (!versioning_confirmed) {
+            log(log_level::info, "bucket " + config.bucket +
+                                     " has S3 versioning Enabled: versioned mode (content at "
+                                     "<key>?versionId=<v>)");
+        }
+        versioning_confirmed = true;
+    }
+    co_return verdict;
+}
+
 asio::awaitable<status> store::impl::async_sync_once() {
+    // Versioned mode: nothing goes to or comes from a bucket that is not versioned.
+    if (config.versioning && !versioning_confirmed) {
+        if (auto checked = co_await async_check_versioning(); !checked) {
+            co_return checked;
+        }
+    }
     // Upload first: a read that follows sees our own entry (read-your-writes across restarts).
     for (int round = 0; round < 64 && online && !closing; ++round) {
         auto progressed = co_await async_upload_one();
@@ -239,8 +263,9 @@ asio::awaitable<status> store::impl::async_requeue(std::span<const std::int64_t>
 asio::awaitable<status> store::impl::async_mark_group(engine::upload_group& group) {
     // Record the attempt (versions chosen) before any PUT, so a crash leaves a trace.
     std::vector<std::pair<std::string, std::string>> versions;
+    // (Versioned mode: the server chooses the versions; they are recorded after the PUTs.)
     for (const auto& [ref, file] : group.prepared.update) {
-        if (file) {
+        if (file && !file->version.empty()) {
             if (auto parsed = protocol::parse_content_ref(ref)) {
                 versions.emplace_back(parsed->key, file->version);
             }
@@ -252,14 +277,32 @@ asio::awaitable<status> store::impl::async_mark_group(engine::upload_group& grou
     co_return co_await async_write(std::move(mark));
 }
 
-asio::awaitable<status> store::impl::async_put_contents(const engine::upload_group& group) {
+asio::awaitable<status> store::impl::async_put_contents(engine::upload_group& group) {
     // In parallel, bounded: they are immutable and independent; only the entry must wait for
     // all of them. The first failure stops the taking of new ones.
     s3::put_options json_put;
     json_put.content_type = "application/json";
     std::optional<error> put_failure;
+    auto& prepared = group.prepared;
+    const std::size_t puts = prepared.puts.size();
+    std::vector<std::string> version_ids(puts);
+    // Versioned mode: a delete also sends MPS3's DELETE of the bare key (a delete marker; no
+    // version an entry names goes away). Numbered after the puts.
+    const std::size_t requests = puts + prepared.delete_objects.size();
     const auto put_one = [&](std::size_t i) -> asio::awaitable<bool> {
-        const auto& put = group.prepared.puts[i];
+        if (i >= puts) {
+            const std::string key = prepared.delete_objects[i - puts];
+            auto deleted = co_await bucket->async_delete(key);
+            if (!deleted) {
+                if (!put_failure) {
+                    put_failure = std::move(deleted).err();
+                }
+                co_return false;
+            }
+            observe(deleted->meta);
+            co_return true;
+        }
+        const auto& put = prepared.puts[i];
         auto stored = co_await bucket->async_put(put.object_key, put.body, json_put);
         if (!stored) {
             if (!put_failure) {
@@ -268,14 +311,34 @@ asio::awaitable<status> store::impl::async_put_contents(const engine::upload_gro
             co_return false;
         }
         observe(stored->meta);
+        version_ids[i] = stored->meta.version_id;
         co_return true;
     };
-    co_await engine::async_for_each_bounded(executor, group.prepared.puts.size(),
-                                            config.max_parallel_requests, put_one);
+    co_await engine::async_for_each_bounded(executor, requests, config.max_parallel_requests,
+                                            put_one);
     if (put_failure) {
         co_return std::move(*put_failure);
     }
-    co_return success{};
+    if (prepared.mode != protocol::content_mode::versioned) {
+        co_return success{};
+    }
+    // The versions exist only now. Recorded before any entry key is noted: a crash before this
+    // leaves an attempt with no noted key, which recovery requeues, and the content is PUT
+    // again as new versions (docs/durability.md, "Versioned mode").
+    if (auto assigned = protocol::assign_versions(prepared, version_ids, config.bucket);
+        !assigned) {
+        versioning_confirmed = false;  // suspended since the check? ask again before the next
+        co_return assigned;
+    }
+    std::vector<std::pair<std::string, std::string>> versions;
+    versions.reserve(puts);
+    for (std::size_t i = 0; i < puts; ++i) {
+        versions.emplace_back(prepared.puts[i].key, version_ids[i]);
+    }
+    auto record = [attempt = group.attempt, versions = std::move(versions)](replica::replica& w) {
+        return w.record_upload_versions(attempt, versions);
+    };
+    co_return co_await async_write(std::move(record));
 }
 
 asio::awaitable<void> store::impl::async_stage_next(
@@ -283,7 +346,8 @@ asio::awaitable<void> store::impl::async_stage_next(
     // Pipelining: the next group's content goes up while the current group's entry is written.
     // Only content: its entry waits for the current one to commit (engine::next_upload), so the
     // order of entries is the order of the queue. A group that cannot be staged is left queued.
-    auto group = engine::prepare_group(batches, config.bucket, config.manifest_key, random);
+    auto group =
+        engine::prepare_group(batches, config.bucket, config.manifest_key, random, content_mode());
     if (!group || group->prepared.update.empty()) {
         co_return;
     }
@@ -306,7 +370,7 @@ asio::awaitable<result<bool>> store::impl::async_upload_one() {
     std::optional<engine::upload_group> previous = std::move(staged);
     staged.reset();
     auto decision = engine::next_upload(*pending, std::move(previous), config.bucket,
-                                        config.manifest_key, random);
+                                        config.manifest_key, random, content_mode());
     if (std::holds_alternative<engine::upload_do::idle>(decision)) {
         co_return false;
     }

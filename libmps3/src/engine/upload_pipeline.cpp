@@ -6,7 +6,8 @@ namespace mps3::engine {
 
 result<upload_group> prepare_group(std::span<const replica::outbox_batch> batches,
                                    std::string_view bucket, std::string_view manifest_key,
-                                   const protocol::random_source& random) {
+                                   const protocol::random_source& random,
+                                   protocol::content_mode mode) {
     std::vector<protocol::write_batch> queue;
     queue.reserve(batches.size());
     for (const auto& b : batches) {
@@ -16,7 +17,7 @@ result<upload_group> prepare_group(std::span<const replica::outbox_batch> batche
         }
         queue.push_back(std::move(batch));
     }
-    auto prepared = protocol::prepare_write(bucket, manifest_key, queue, random);
+    auto prepared = protocol::prepare_write(bucket, manifest_key, queue, random, {}, mode);
     if (!prepared) {
         return std::move(prepared).err();
     }
@@ -50,7 +51,8 @@ bool staged_group_usable(std::span<const std::int64_t> group_ids, std::string_vi
 
 upload_decision next_upload(std::span<const replica::outbox_batch> pending,
                             std::optional<upload_group> staged, std::string_view bucket,
-                            std::string_view manifest_key, const protocol::random_source& random) {
+                            std::string_view manifest_key, const protocol::random_source& random,
+                            protocol::content_mode mode) {
     if (pending.empty()) {
         return upload_do::idle{};
     }
@@ -64,7 +66,7 @@ upload_decision next_upload(std::span<const replica::outbox_batch> pending,
                     [](const auto& b) { return b.state == replica::batch_state::uploading; })) {
         return upload_do::recover{};
     }
-    auto group = prepare_group(pending, bucket, manifest_key, random);
+    auto group = prepare_group(pending, bucket, manifest_key, random, mode);
     if (!group) {
         // Validated at put(), so only a replica written by another version gets here.
         return upload_do::drop_front{.batch_id = pending.front().id, .why = group.err()};

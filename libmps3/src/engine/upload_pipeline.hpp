@@ -32,7 +32,8 @@ struct upload_group {
 /// errc::invalid_argument for a front batch that can never be written.
 result<upload_group> prepare_group(std::span<const replica::outbox_batch> batches,
                                    std::string_view bucket, std::string_view manifest_key,
-                                   const protocol::random_source& random);
+                                   const protocol::random_source& random,
+                                   protocol::content_mode mode = protocol::content_mode::suffixed);
 
 /// True iff the staged group (its batch ids, in order, and its attempt) is exactly the front of
 /// the outbox, every one of its batches still uploading under that attempt, and no other batch
@@ -69,6 +70,7 @@ using upload_decision =
 /// replica::pending_batches gives them) and the group staged by the previous round, if any.
 upload_decision next_upload(std::span<const replica::outbox_batch> pending,
                             std::optional<upload_group> staged, std::string_view bucket,
-                            std::string_view manifest_key, const protocol::random_source& random);
+                            std::string_view manifest_key, const protocol::random_source& random,
+                            protocol::content_mode mode = protocol::content_mode::suffixed);
 
 }  // namespace mps3::engine

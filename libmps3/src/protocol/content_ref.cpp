@@ -24,4 +24,18 @@ std::string content_object_key(std::string_view key, std::string_view version) {
     return out;
 }
 
+content_location locate_content(content_mode mode, std::string_view key, std::string_view version) {
+    if (mode == content_mode::versioned) {
+        return {std::string(key), std::string(version)};
+    }
+    return {content_object_key(key, version), std::string()};
+}
+
+std::string describe_location(const content_location& where) {
+    if (where.version_id.empty()) {
+        return where.object_key;
+    }
+    return where.object_key + "?versionId=" + where.version_id;
+}
+
 }  // namespace mps3::protocol

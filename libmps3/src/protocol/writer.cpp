@@ -30,7 +30,8 @@ std::string key_problem(std::string_view key, std::string_view manifest_key) {
 
 result<prepared_write> prepare_write(std::string_view bucket, std::string_view manifest_key,
                                      std::span<const write_batch> queue,
-                                     const random_source& random, coalesce_limits limits) {
+                                     const random_source& random, coalesce_limits limits,
+                                     content_mode mode) {
     // Last op per key, in queue order: key -> value (nullopt: delete).
     std::map<std::string, const std::optional<std::string>*, std::less<>> last;
     std::size_t bytes = 0;
@@ -72,17 +73,54 @@ result<prepared_write> prepare_write(std::string_view bucket, std::string_view m
         bytes += new_bytes;
         out.batch_ids.push_back(batch.id);
     }
+    out.mode = mode;
+    const bool versioned = mode == content_mode::versioned;
     for (const auto& [key, value] : last) {
         auto ref = format_content_ref(bucket, key);
         if (!*value) {
             out.update.emplace(std::move(ref), std::nullopt);
+            if (versioned) {
+                out.delete_objects.push_back(key);
+            }
             continue;
         }
-        auto version = uuid_v4(random);
-        out.puts.push_back({content_object_key(key, version), **value});
+        // Versioned: the server names the version when the PUT returns (assign_versions).
+        auto version = versioned ? std::string() : uuid_v4(random);
+        out.puts.push_back({locate_content(mode, key, version).object_key, **value, key});
         out.update.emplace(std::move(ref), file_state{std::move(version), std::string()});
     }
     return out;
+}
+
+status assign_versions(prepared_write& write, std::span<const std::string> version_ids,
+                       std::string_view bucket) {
+    if (write.mode != content_mode::versioned) {
+        return error(errc::invalid_argument, "versions are assigned in versioned mode only");
+    }
+    if (version_ids.size() != write.puts.size()) {
+        return error(errc::invalid_argument, std::to_string(version_ids.size()) +
+                                                 " version ids for " +
+                                                 std::to_string(write.puts.size()) + " puts");
+    }
+    for (std::size_t i = 0; i < version_ids.size(); ++i) {
+        if (version_ids[i].empty()) {
+            return error(errc::client_error,
+                         "PUT " + write.puts[i].object_key +
+                             " returned no x-amz-version-id: bucket " + std::string(bucket) +
+                             " is not version enabled (a store with versioning = true needs "
+                             "S3 versioning Enabled on its bucket)");
+        }
+        if (write.update.find(format_content_ref(bucket, write.puts[i].key)) ==
+            write.update.end()) {
+            return error(errc::invalid_argument,
+                         "key " + write.puts[i].key + " is not in the write's update");
+        }
+    }
+    for (std::size_t i = 0; i < version_ids.size(); ++i) {
+        auto& file = write.update.at(format_content_ref(bucket, write.puts[i].key));
+        file->version = version_ids[i];
+    }
+    return success{};
 }
 
 writer_session::writer_session(std::string manifest_key, random_source random)

@@ -12,6 +12,7 @@
 // every entry carries; a batch is never split, so each stays atomic for readers.
 #pragma once
 
+#include "protocol/content_ref.hpp"
 #include "protocol/manifest_state.hpp"
 #include "protocol/timestamp.hpp"
 #include "protocol/uuid.hpp"
@@ -44,14 +45,21 @@ struct coalesce_limits {
 
 /// A content object to PUT before the entry.
 struct content_put {
-    std::string object_key;  // "<key>@<version>"
+    std::string object_key;  // "<key>@<version>" (suffixed mode) or "<key>" (versioned mode)
     std::string body;        // the value's JSON text
+    std::string key;         // the store's key
 };
 
 struct prepared_write {
     std::vector<std::uint64_t> batch_ids;  // the batches committed, from the front of the queue
     manifest_update update;         // ref -> new file or delete; the last op per key wins, in order
     std::vector<content_put> puts;  // one per key whose last op is a put
+    /// Versioned mode only: the keys deleted, whose object MPS3 deletes too (`DELETE /<key>`,
+    /// a delete marker that hides no version an entry names). Empty in suffixed mode.
+    std::vector<std::string> delete_objects;
+    /// Versioned mode: the versions of `update` are empty until assign_versions fills them in
+    /// from the content PUTs' answers.
+    content_mode mode = content_mode::suffixed;
 };
 
 /// Takes whole batches from the front of the queue, in order, up to the limits, and coalesces
@@ -63,9 +71,22 @@ struct prepared_write {
 /// stops the take before it; when it is the first one, the result is an errc::invalid_argument
 /// about queue.front() (the caller rejects that batch). An update that ends up empty (only empty
 /// batches) needs no entry: the caller just marks the batches done.
+/// In versioned mode (BUCKET_FORMAT.md section 10) a put's object is the bare key, its version
+/// in `update` is left empty (the server chooses it: assign_versions), and every delete is also
+/// listed in delete_objects.
 result<prepared_write> prepare_write(std::string_view bucket, std::string_view manifest_key,
                                      std::span<const write_batch> queue,
-                                     const random_source& random, coalesce_limits limits = {});
+                                     const random_source& random, coalesce_limits limits = {},
+                                     content_mode mode = content_mode::suffixed);
+
+/// Versioned mode: writes the version id each content PUT returned (version_ids[i] for
+/// write.puts[i]) into write.update. An empty id means the bucket is not versioned (MPS3 fails
+/// the same way: "is not version enabled"); a versioned write must never name a version it
+/// did not get from the server: errc::client_error (persistent: the bucket's owner must act),
+/// and `write` is left unchanged. In
+/// suffixed mode, or with a count that does not match, errc::invalid_argument.
+status assign_versions(prepared_write& write, std::span<const std::string> version_ids,
+                       std::string_view bucket);
 
 /// Names a writer's entries: session id plus a counter that starts at 0 ("vv"). After
 /// session_entry_limit keys the session id is replaced by a fresh one before the counter could

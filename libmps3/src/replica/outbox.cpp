@@ -330,6 +330,52 @@ status replica::mark_uploading(std::span<const std::int64_t> batch_ids, std::str
     return success{};
 }
 
+status replica::record_upload_versions(
+    std::string_view attempt_id, std::span<const std::pair<std::string, std::string>> versions) {
+    const auto fail = [](error e) { return with_context("record_upload_versions", std::move(e)); };
+    auto txn = sqlite::transaction::begin(db_, sqlite::transaction::kind::immediate);
+    if (!txn) {
+        return fail(std::move(txn).err());
+    }
+    {
+        auto known = db_.cached(
+            "SELECT 1 FROM outbox_batch WHERE attempt_id = ?1 AND state = 'uploading' LIMIT 1",
+            "find uploading attempt");
+        if (!known) {
+            return fail(std::move(known).err());
+        }
+        auto row = (*known)->bind(1, attempt_id).step();
+        if (!row) {
+            return fail(std::move(row).err());
+        }
+        if (!*row) {
+            return fail(error(errc::invalid_argument,
+                              "no batch is uploading under attempt " + std::string(attempt_id)));
+        }
+    }
+    for (const auto& [key, version] : versions) {
+        auto stmt = db_.cached(
+            "UPDATE outbox SET upload_version = ?2 WHERE key = ?1 AND batch_id IN "
+            "(SELECT id FROM outbox_batch WHERE attempt_id = ?3)",
+            "record upload version");
+        if (!stmt) {
+            return fail(std::move(stmt).err());
+        }
+        if (auto done = (*stmt)
+                            ->bind(1, std::string_view(key))
+                            .bind(2, std::string_view(version))
+                            .bind(3, attempt_id)
+                            .run();
+            !done) {
+            return fail(std::move(done).err());
+        }
+    }
+    if (auto done = txn->commit(); !done) {
+        return fail(std::move(done).err());
+    }
+    return success{};
+}
+
 status replica::note_entry_key(std::string_view attempt_id, std::string_view entry_key) {
     const auto fail = [](error e) { return with_context("note_entry_key", std::move(e)); };
     auto txn = sqlite::transaction::begin(db_, sqlite::transaction::kind::immediate);

@@ -124,6 +124,11 @@ class replica {
     /// (key -> version) on the batches' ops. Every batch must exist and be queued.
     status mark_uploading(std::span<const std::int64_t> batch_ids, std::string_view attempt_id,
                           std::span<const std::pair<std::string, std::string>> versions);
+    /// Versioned mode: records the content versions the server returned for the attempt's
+    /// puts (key -> version id), after its content PUTs and before any entry key is noted.
+    /// The attempt must exist (some batch uploading under it).
+    status record_upload_versions(std::string_view attempt_id,
+                                  std::span<const std::pair<std::string, std::string>> versions);
     /// Records that the attempt is about to PUT this entry key, so that after a crash the
     /// engine can look for it in the listing before deciding to upload again.
     status note_entry_key(std::string_view attempt_id, std::string_view entry_key);

@@ -416,4 +416,24 @@ task<result<response_meta>> client::async_put_bucket_versioning(std::string buck
     co_return detail::meta_from(*response);
 }
 
+task<result<bucket_versioning>> client::async_get_bucket_versioning(std::string bucket) {
+    const auto self = impl_;
+    if (auto ok = check_names(self->config, bucket, {}, false); !ok) {
+        co_return std::move(ok).err();
+    }
+    auto response = co_await self->send(detail::get_bucket_versioning_request(std::move(bucket)));
+    if (!response || !is_success(response->status)) {
+        co_return fail_with<bucket_versioning>(response, self->config.credentials);
+    }
+    auto parsed = detail::parse_bucket_versioning(response->body);
+    if (!parsed) {
+        error err = std::move(parsed).err();
+        err.http_status = response->status;
+        err.request_id = response->header("x-amz-request-id");
+        co_return err;
+    }
+    parsed->meta = detail::meta_from(*response);
+    co_return std::move(parsed);
+}
+
 }  // namespace mps3::s3

@@ -125,6 +125,12 @@ s3_request put_bucket_versioning_request(std::string bucket, bool enabled) {
     return r;
 }
 
+s3_request get_bucket_versioning_request(std::string bucket) {
+    s3_request r{.method = "GET", .bucket = std::move(bucket)};
+    r.query.emplace_back("versioning", "");
+    return r;
+}
+
 http_request prepare(const s3_request& request, const endpoint& server, const credentials& creds,
                      clock::time_point now) {
     http_request out;

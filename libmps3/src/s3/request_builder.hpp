@@ -38,6 +38,7 @@ s3_request delete_object_request(std::string bucket, std::string key);
 s3_request list_objects_v2_request(std::string bucket, const list_options& options);
 s3_request create_bucket_request(std::string bucket, std::string_view region);
 s3_request put_bucket_versioning_request(std::string bucket, bool enabled);
+s3_request get_bucket_versioning_request(std::string bucket);
 
 /// Addresses the request on the endpoint (path or virtual-hosted style) and signs it with SigV4
 /// at time `now` (the local clock plus any correction learnt from RequestTimeTooSkewed).

@@ -207,6 +207,38 @@ mps3::result<list_page> parse_list_objects_v2(std::string_view xml) {
     return page;
 }
 
+mps3::result<bucket_versioning> parse_bucket_versioning(std::string_view xml) {
+    const auto bad = [](std::string message) {
+        return mps3::error(errc::bad_response, "GetBucketVersioning response: " + message);
+    };
+    pugi::xml_document doc;
+    std::string problem;
+    const pugi::xml_node root = load_root(doc, xml, problem);
+    if (!root) {
+        return bad(problem);
+    }
+    if (local_name(root) != "VersioningConfiguration") {
+        std::string message =
+            "expected <VersioningConfiguration>, got <" + std::string(root.name()) + ">";
+        if (local_name(root) == "Error") {
+            message += " " + child_text(root, "Code") + ": " + child_text(root, "Message");
+            return bad(std::move(message));
+        }
+        // A whole document of another kind: the server ignored the ?versioning subresource
+        // (s3rver 3.7.1 answers it with a listing). That is an answer, not a garbled one.
+        return mps3::error(errc::client_error,
+                           "GetBucketVersioning response: " + message +
+                               ": the server does not implement GetBucketVersioning");
+    }
+    bucket_versioning out;
+    out.status = child_text(root, "Status");
+    if (!out.status.empty() && out.status != "Enabled" && out.status != "Suspended") {
+        return bad("Status is '" + out.status + "', expected Enabled or Suspended");
+    }
+    out.mfa_delete = child_text(root, "MfaDelete");
+    return out;
+}
+
 std::optional<error_body> parse_error_body(std::string_view xml) {
     pugi::xml_document doc;
     std::string problem;

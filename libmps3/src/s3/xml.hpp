@@ -16,6 +16,13 @@ namespace mps3::s3::detail {
 /// root element, a missing Key or a non-numeric Size: errc::bad_response.
 mps3::result<list_page> parse_list_objects_v2(std::string_view xml);
 
+/// A VersioningConfiguration document (GetBucketVersioning's answer, any namespace or prefix)
+/// into status and mfa_delete; meta is left default. An empty <VersioningConfiguration/> (never
+/// enabled) gives an empty status. Not XML, an <Error>, or a Status other than Enabled /
+/// Suspended: errc::bad_response. A well-formed document of another kind (s3rver answers the
+/// request with a <ListBucketResult>: it ignores ?versioning): errc::client_error.
+mps3::result<bucket_versioning> parse_bucket_versioning(std::string_view xml);
+
 /// The fields of an S3 <Error> document (also found inside <ErrorResponse>).
 struct error_body {
     std::string code;  // e.g. "NoSuchKey"

@@ -71,6 +71,9 @@ class client {
                                                  unsigned max_pages = 100000);
     task<result<response_meta>> async_create_bucket(std::string bucket);
     task<result<response_meta>> async_put_bucket_versioning(std::string bucket, bool enabled);
+    /// GetBucketVersioning. A server without versioning answers an error (s3rver:
+    /// NotImplemented), returned as such.
+    task<result<bucket_versioning>> async_get_bucket_versioning(std::string bucket);
 
     /// Aborts every request in flight (they complete with errc::cancelled) and closes pooled
     /// connections. New requests are still accepted.

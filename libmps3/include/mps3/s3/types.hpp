@@ -85,6 +85,15 @@ struct delete_result {
     response_meta meta;
 };
 
+/// GetBucketVersioning (`GET /<bucket>?versioning`). `status` is "Enabled", "Suspended", or
+/// empty for a bucket whose versioning was never configured (S3 then answers an empty
+/// <VersioningConfiguration/>).
+struct bucket_versioning {
+    response_meta meta;
+    std::string status;
+    std::string mfa_delete;  // "Enabled", "Disabled", or empty when absent
+};
+
 struct list_options {
     std::string prefix;
     std::string start_after;
