@@ -40,7 +40,6 @@ struct store_settings {
     std::size_t max_entry_files = 500'000;
     bool compress_entries = true;                         // gzip manifest entries (store_config's)
     std::size_t read_cache_bytes = std::size_t{8} << 20;  // store_config's; 0: no read cache
-    bool compress_entries = true;                         // gzip manifest entries (store_config's)
     bool versioning = false;                              // MPS3's versioned mode (store_config's)
     durability sync_mode = durability::full;
     std::filesystem::path replica;  // empty: <state_dir>/<name>.sqlite
