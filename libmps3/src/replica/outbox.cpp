@@ -18,6 +18,30 @@ using detail::with_context;
 
 namespace {
 
+// The content version each key of an attempt's batches is uploaded as: chosen before the PUTs
+// (mark_uploading), or, in versioned mode, the ids the PUTs returned (record_upload_versions).
+status set_upload_versions(sqlite::database& db, std::string_view attempt_id,
+                           std::span<const std::pair<std::string, std::string>> versions) {
+    for (const auto& [key, version] : versions) {
+        auto stmt = db.cached(
+            "UPDATE outbox SET upload_version = ?2 WHERE key = ?1 AND batch_id IN "
+            "(SELECT id FROM outbox_batch WHERE attempt_id = ?3)",
+            "record upload version");
+        if (!stmt) {
+            return std::move(stmt).err();
+        }
+        if (auto done = (*stmt)
+                            ->bind(1, std::string_view(key))
+                            .bind(2, std::string_view(version))
+                            .bind(3, attempt_id)
+                            .run();
+            !done) {
+            return std::move(done).err();
+        }
+    }
+    return success{};
+}
+
 // The distinct keys of the given batches' ops (the keys whose overlay they carry).
 result<std::vector<std::string>> batch_keys(sqlite::database& db,
                                             std::span<const std::int64_t> batch_ids) {
@@ -307,22 +331,8 @@ status replica::mark_uploading(std::span<const std::int64_t> batch_ids, std::str
                                                           "already uploading)"));
         }
     }
-    for (const auto& [key, version] : versions) {
-        auto stmt = db_.cached(
-            "UPDATE outbox SET upload_version = ?2 WHERE key = ?1 AND batch_id IN "
-            "(SELECT id FROM outbox_batch WHERE attempt_id = ?3)",
-            "record upload version");
-        if (!stmt) {
-            return fail(std::move(stmt).err());
-        }
-        if (auto done = (*stmt)
-                            ->bind(1, std::string_view(key))
-                            .bind(2, std::string_view(version))
-                            .bind(3, attempt_id)
-                            .run();
-            !done) {
-            return fail(std::move(done).err());
-        }
+    if (auto recorded = set_upload_versions(db_, attempt_id, versions); !recorded) {
+        return fail(std::move(recorded).err());
     }
     if (auto done = txn->commit(); !done) {
         return fail(std::move(done).err());
@@ -353,22 +363,8 @@ status replica::record_upload_versions(
                               "no batch is uploading under attempt " + std::string(attempt_id)));
         }
     }
-    for (const auto& [key, version] : versions) {
-        auto stmt = db_.cached(
-            "UPDATE outbox SET upload_version = ?2 WHERE key = ?1 AND batch_id IN "
-            "(SELECT id FROM outbox_batch WHERE attempt_id = ?3)",
-            "record upload version");
-        if (!stmt) {
-            return fail(std::move(stmt).err());
-        }
-        if (auto done = (*stmt)
-                            ->bind(1, std::string_view(key))
-                            .bind(2, std::string_view(version))
-                            .bind(3, attempt_id)
-                            .run();
-            !done) {
-            return fail(std::move(done).err());
-        }
+    if (auto recorded = set_upload_versions(db_, attempt_id, versions); !recorded) {
+        return fail(std::move(recorded).err());
     }
     if (auto done = txn->commit(); !done) {
         return fail(std::move(done).err());
