@@ -258,7 +258,10 @@ TEST_CASE("versioned mode: the outbox records the returned versions after the PU
     }
     // A requeue forgets them (the next attempt PUTs again and gets new ones).
     REQUIRE(r.requeue(ids).has_value());
-    for (const auto& op : r.pending_batches(10).value()[0].ops) {
+    // Held in a named local: a range-for over a member of the temporary result dangles (ASan).
+    const auto requeued = r.pending_batches(10);
+    REQUIRE(requeued.has_value());
+    for (const auto& op : requeued.value()[0].ops) {
         CHECK_FALSE(op.upload_version.has_value());
     }
 }
