@@ -18,6 +18,30 @@ using detail::with_context;
 
 namespace {
 
+// errc::invalid_argument unless a batch carries attempt_id (and, with only_uploading, is still
+// uploading under it): versions and entry keys are recorded only for a live attempt.
+status require_attempt(sqlite::database& db, std::string_view attempt_id, bool only_uploading) {
+    auto known =
+        only_uploading
+            ? db.cached(
+                  "SELECT 1 FROM outbox_batch WHERE attempt_id = ?1 AND "
+                  "state = 'uploading' LIMIT 1",
+                  "find uploading attempt")
+            : db.cached("SELECT 1 FROM outbox_batch WHERE attempt_id = ?1 LIMIT 1", "find attempt");
+    if (!known) {
+        return std::move(known).err();
+    }
+    auto row = (*known)->bind(1, attempt_id).step();
+    if (!row) {
+        return std::move(row).err();
+    }
+    if (!*row) {
+        return error(errc::invalid_argument,
+                     "no batch is uploading under attempt " + std::string(attempt_id));
+    }
+    return success{};
+}
+
 // The content version each key of an attempt's batches is uploaded as: chosen before the PUTs
 // (mark_uploading), or, in versioned mode, the ids the PUTs returned (record_upload_versions).
 status set_upload_versions(sqlite::database& db, std::string_view attempt_id,
@@ -347,21 +371,8 @@ status replica::record_upload_versions(
     if (!txn) {
         return fail(std::move(txn).err());
     }
-    {
-        auto known = db_.cached(
-            "SELECT 1 FROM outbox_batch WHERE attempt_id = ?1 AND state = 'uploading' LIMIT 1",
-            "find uploading attempt");
-        if (!known) {
-            return fail(std::move(known).err());
-        }
-        auto row = (*known)->bind(1, attempt_id).step();
-        if (!row) {
-            return fail(std::move(row).err());
-        }
-        if (!*row) {
-            return fail(error(errc::invalid_argument,
-                              "no batch is uploading under attempt " + std::string(attempt_id)));
-        }
+    if (auto known = require_attempt(db_, attempt_id, true); !known) {
+        return fail(std::move(known).err());
     }
     if (auto recorded = set_upload_versions(db_, attempt_id, versions); !recorded) {
         return fail(std::move(recorded).err());
@@ -378,20 +389,8 @@ status replica::note_entry_key(std::string_view attempt_id, std::string_view ent
     if (!txn) {
         return fail(std::move(txn).err());
     }
-    {
-        auto known =
-            db_.cached("SELECT 1 FROM outbox_batch WHERE attempt_id = ?1 LIMIT 1", "find attempt");
-        if (!known) {
-            return fail(std::move(known).err());
-        }
-        auto row = (*known)->bind(1, attempt_id).step();
-        if (!row) {
-            return fail(std::move(row).err());
-        }
-        if (!*row) {
-            return fail(error(errc::invalid_argument,
-                              "no batch is uploading under attempt " + std::string(attempt_id)));
-        }
+    if (auto known = require_attempt(db_, attempt_id, false); !known) {
+        return fail(std::move(known).err());
     }
     auto stmt = db_.cached(
         "INSERT OR IGNORE INTO outbox_entry (attempt_id, entry_key, noted_at) "
